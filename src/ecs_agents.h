@@ -1,0 +1,99 @@
+/*-------------------------------------------------------------------------
+ *
+ * ecs_agents.h
+ *		Shared declarations of the ecs_agents extension.
+ *
+ * Every module includes this header.  It declares the GUC variables, the
+ * agent-id validator and agent lookup that every SQL-callable function uses,
+ * the SPI plan cache, the deterministic random source and the scoring,
+ * pedigree and lineage APIs shared between modules.
+ *
+ * IDENTIFICATION
+ *		src/ecs_agents.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef ECS_AGENTS_H
+#define ECS_AGENTS_H
+
+#include "postgres.h"
+
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "utils/array.h"
+
+#include "pg_compat.h"
+
+/* identifiers: 3..64 characters of [A-Za-z0-9_-] (SPEC section 2) */
+#define ECS_AGENT_ID_MIN	3
+#define ECS_AGENT_ID_MAX	64
+
+/* hard caps, independent of settings */
+#define ECS_MAX_RESULTS		50		/* ecs_find_mates max_results */
+#define ECS_MAX_TRAITS		1024	/* catalog size the scorer accepts */
+
+/* GUC variables (ecs_agents.c) */
+extern int	ecs_kinship_depth;
+extern double ecs_kinship_penalty;
+extern double ecs_max_relatedness;
+extern int	ecs_max_lineage_depth;
+extern int	ecs_max_lineage_nodes;
+
+/* ecs_agents.c: validation and lookups */
+extern char *ecs_agent_id_check(text *id, const char *argname);
+extern char *ecs_agent_id_check_cstring(const char *id, int len, const char *argname);
+extern SPIPlanPtr ecs_plan(int slot, const char *sql, int nargs, const Oid *argtypes);
+extern void ecs_report_unknown_agent(const char *id);
+
+/*
+ * Slots of the process-wide SPI plan cache.  Each slot holds one saved plan
+ * for one fixed query text; see ecs_plan().
+ */
+typedef enum EcsPlanSlot
+{
+	ECS_PLAN_CATALOG_COUNT,
+	ECS_PLAN_CATALOG,
+	ECS_PLAN_AGENT_ROW,
+	ECS_PLAN_AGENT_ROWS,
+	ECS_PLAN_PARENTS_OF,
+	ECS_PLAN_CHILDREN_OF,
+	ECS_PLAN_CYCLE_WALK,
+	ECS_PLAN_MATES_SCAN,
+	ECS_PLAN_MATES_SCAN_ALL,
+	ECS_PLAN_MATED,
+	ECS_PLAN_POSITION,
+	ECS_PLAN_SLOT_COUNT
+} EcsPlanSlot;
+
+/* random.c: deterministic random numbers (splitmix64), pure functions */
+extern uint64 ecs_random_u64(uint64 seed, uint64 index);
+extern double ecs_random_unit(uint64 seed, uint64 index);
+extern double ecs_random_normal(uint64 seed, uint64 index);
+
+#endif							/* ECS_AGENTS_H */
+
+/*
+ * One agent row as the walks read it (lineage.c).  Strings are NUL-terminated
+ * and live in the memory context the walk was given; parent ids are "" when
+ * NULL.  depth is the generation distance from the nearest start agent.
+ */
+typedef struct EcsAgentRow
+{
+	char		agent_id[ECS_AGENT_ID_MAX + 1];
+	char		parent1_id[ECS_AGENT_ID_MAX + 1];
+	char		parent2_id[ECS_AGENT_ID_MAX + 1];
+	int32		generation;
+	int32		depth;
+	bool		active;
+	char		sex;			/* 'f', 'm' or '\0' for NULL */
+	char	   *name;			/* NULL when NULL */
+} EcsAgentRow;
+
+/* lineage.c: bounded level-by-level walks over the pedigree (SPI) */
+extern Datum ecs_text_array_from_ids(char **ids, int n);
+extern int	ecs_walk(char **seeds, int nseeds, bool up, int max_depth,
+					 int max_nodes, MemoryContext cxt, EcsAgentRow **rows_out);
+
+/* validate.c: the catalog size and the genome check */
+extern int	ecs_catalog_size(void);
+extern void ecs_genome_check(ArrayType *arr, const char *id, int ntraits);
