@@ -74,7 +74,7 @@ SELECT signature, volatility, parallel FROM ext_functions
 SELECT signature FROM ext_functions
  WHERE volatility = 'i'
    AND name NOT IN ('ecs_validate_agent_id', 'ecs_random', 'ecs_random_gaussian',
-                    'ecs_check_kind', 'ecs_check_unit', 'ecs_trait_score', 'ecs_genome_distance')
+                    'ecs_check_kind', 'ecs_check_unit', 'ecs_genome_score')
  ORDER BY 1;
 
 -- C functions that take arguments are STRICT, or document their NULL handling
