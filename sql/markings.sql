@@ -78,7 +78,8 @@ SELECT signature FROM ext_functions
  ORDER BY 1;
 
 -- C functions that take arguments are STRICT, or document their NULL handling
--- here: these are the non-strict ones
+-- here: these are the non-strict ones (ecs_find_mates and ecs_pair_population:
+-- a NULL filter means "off", SPEC section 4)
 SELECT signature, language FROM ext_functions
  WHERE NOT strict AND language = 'c' AND signature NOT LIKE '%()'
  ORDER BY 1;

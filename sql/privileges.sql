@@ -54,6 +54,9 @@ VALUES ('kid', 0, 0), ('vis_c', 1, 1), ('hid_c', 0.5, 0.5);
 
 -- what the owner (no RLS) sees, for reference
 SELECT agent_id, depth, relation FROM ecs_lineage('kid', 3, 'both') ORDER BY depth, agent_id;
+SELECT ecs_kinship('kid', 'gp_a') AS phi_kid_gp_a, ecs_relatedness('kid', 'gp_a') AS r_kid_gp_a,
+       ecs_kinship('vis_c', 'vis_p') AS phi_vis_c_vis_p, ecs_inbreeding('grand') AS f_grand;
+SELECT mate_id, rank FROM ecs_find_mates('kid', 50) ORDER BY rank;
 
 ---------------------------------------------------------------------------
 -- a role with USAGE on schema ecs but no privileges on its tables: 42501
@@ -81,6 +84,26 @@ SELECT ecs_add_trait('sneaky', 1);
 \echo sqlstate: :SQLSTATE
 SELECT * FROM ecs.agent_traits;
 \echo sqlstate: :SQLSTATE
+SELECT ecs_kinship('kid', 'vis_c');
+\echo sqlstate: :SQLSTATE
+SELECT ecs_relatedness('kid', 'vis_c');
+\echo sqlstate: :SQLSTATE
+SELECT ecs_inbreeding('kid');
+\echo sqlstate: :SQLSTATE
+SELECT ecs_compatibility('kid', 'vis_c');
+\echo sqlstate: :SQLSTATE
+SELECT * FROM ecs_compatibility_explain('kid', 'vis_c');
+\echo sqlstate: :SQLSTATE
+SELECT * FROM ecs_compatibility_batch(ARRAY['kid'], ARRAY['vis_c']);
+\echo sqlstate: :SQLSTATE
+SELECT * FROM ecs_find_mates('kid');
+\echo sqlstate: :SQLSTATE
+SELECT * FROM ecs_find_mates_batch(ARRAY['kid']);
+\echo sqlstate: :SQLSTATE
+SELECT * FROM ecs_pair_population();
+\echo sqlstate: :SQLSTATE
+-- a pure function reads no table
+SELECT ecs_genome_score('{0.5,0.5}'::real[], '{0.5,0}', '{1,1}');
 -- input checks that need no table still answer first
 SELECT * FROM ecs_lineage('x');
 \echo sqlstate: :SQLSTATE
@@ -135,6 +158,34 @@ SELECT ecs_interact('hid_p', 'kid');
 \echo sqlstate: :SQLSTATE
 SELECT ecs_interact('kid', 'hid_p');
 \echo sqlstate: :SQLSTATE
+SELECT ecs_kinship('kid', 'hid_p');
+\echo sqlstate: :SQLSTATE
+SELECT ecs_kinship('hid_c', 'kid');
+\echo sqlstate: :SQLSTATE
+SELECT ecs_relatedness('kid', 'hid_c');
+\echo sqlstate: :SQLSTATE
+SELECT ecs_inbreeding('hid_c');
+\echo sqlstate: :SQLSTATE
+SELECT ecs_compatibility('kid', 'hid_c');
+\echo sqlstate: :SQLSTATE
+SELECT * FROM ecs_compatibility_explain('hid_p', 'vis_p');
+\echo sqlstate: :SQLSTATE
+SELECT * FROM ecs_compatibility_batch(ARRAY['kid', 'kid'], ARRAY['vis_c', 'hid_c']);
+\echo sqlstate: :SQLSTATE
+SELECT * FROM ecs_find_mates('hid_p');
+\echo sqlstate: :SQLSTATE
+SELECT * FROM ecs_find_mates_batch(ARRAY['kid', 'hid_p']);
+\echo sqlstate: :SQLSTATE
+-- kinship does not pass through a hidden agent: gp_a is kid's grandparent
+-- only through hid_p, so for the reader they are unrelated (the owner sees
+-- phi = 1/8 above); vis_p and vis_c stay parent and child
+SELECT ecs_kinship('kid', 'gp_a') AS phi_kid_gp_a, ecs_relatedness('kid', 'gp_a') AS r_kid_gp_a,
+       ecs_kinship('vis_c', 'vis_p') AS phi_vis_c_vis_p, ecs_inbreeding('grand') AS f_grand;
+-- mate searches never return a hidden agent
+SELECT mate_id, rank FROM ecs_find_mates('kid', 50) ORDER BY rank;
+SELECT agent_id, mate_id, rank FROM ecs_find_mates_batch(ARRAY['gp_b', 'vis_c', 'grand'], 50) ORDER BY 1, 3;
+SELECT count(*) AS hidden_in_pairs FROM ecs_pair_population(0) WHERE agent1_id LIKE 'hid\_%' OR agent2_id LIKE 'hid\_%';
+SELECT count(*) AS hidden_as_mates FROM ecs.agents a, LATERAL ecs_find_mates(a.agent_id, 50) m WHERE m.mate_id LIKE 'hid\_%';
 -- visible agents work as usual
 SELECT agent1_id, agent2_id, kind, strength FROM ecs_relate('vis_c', 'kid', 'friend', 0.75);
 SELECT ecs_interact('kid', 'vis_c', 'meet', 0.5) IS NOT NULL AS logged;

@@ -79,7 +79,10 @@ BEGIN
         'ecs_pick_component(text, text, double precision)', 'ecs_generate_name(text, bigint)',
         'ecs_generate_name(text)', 'ecs_lineage(text, integer, text)', 'ecs_lineage(text)',
         'ecs_kinship(text, text)', 'ecs_relatedness(text, text)', 'ecs_inbreeding(text)',
-        'ecs_compatibility(text, text)', 'ecs_trait_score(text, text)'] LOOP
+        'ecs_compatibility(text, text)', 'ecs_genome_score(real[], double precision[], double precision[])',
+        'ecs_find_mates(text, integer)', 'ecs_walk(text)', 'greatest(double precision, double precision, double precision)',
+        'least(double precision, double precision)', 'power(double precision, double precision)',
+        'array_position(anyarray, anyelement)', 'sort(anyarray)'] LOOP
         EXECUTE format($f$CREATE FUNCTION regress_hostile.%s RETURNS text
                           LANGUAGE plpgsql AS $b$BEGIN RAISE EXCEPTION 'captured: function %s'; END$b$$f$,
                        sig, sig);
@@ -154,6 +157,20 @@ SELECT agent_id, depth, relation FROM :extschema.ecs_lineage('hchild', 2, 'both'
 SELECT agent_id, depth FROM :extschema.ecs_lineage('hchild') ORDER BY depth, agent_id;
 SELECT trait_name, value FROM ecs.agent_traits WHERE agent_id OPERATOR(pg_catalog.=) 'hchild'
  ORDER BY trait_name LIMIT 3;
+SELECT :extschema.ecs_kinship('hchild', 'hgrandchild') AS phi, :extschema.ecs_relatedness('hp2000', 'hgrandchild') AS r,
+       :extschema.ecs_inbreeding('hgrandchild') AS f;
+SELECT pg_catalog.round(:extschema.ecs_compatibility('hp2000', 'hp2002')::numeric, 6) AS compatibility;
+SELECT pg_catalog.round(trait_score::numeric, 6) AS trait_score, relatedness, eligible, reason
+  FROM :extschema.ecs_compatibility_explain('hchild', 'hp2000');
+SELECT agent1_id, agent2_id, pg_catalog.round(score::numeric, 6) AS score
+  FROM :extschema.ecs_compatibility_batch(ARRAY['hp2000', 'hp2001'], ARRAY['hp2002', 'hq2003']);
+SELECT mate_id, rank FROM :extschema.ecs_find_mates('hp2000', 10) ORDER BY rank;
+INSERT INTO ecs.agent_positions (agent_id, x, y) VALUES ('hp2000', 0, 0), ('hp2002', 3, 4), ('hq2004', 30, 40);
+SELECT mate_id, rank FROM :extschema.ecs_find_mates('hp2000', 10, 0, 5, true, 10) ORDER BY rank;
+SELECT mate_id, rank FROM :extschema.ecs_find_mates('hp2000', 10, NULL, NULL, false, 50) ORDER BY rank;
+SELECT agent_id, mate_id, rank FROM :extschema.ecs_find_mates_batch(ARRAY['hp2000', 'hq2004'], 2) ORDER BY 1, 3;
+SELECT agent1_id, agent2_id FROM :extschema.ecs_pair_population(0, 10) ORDER BY 1;
+SELECT pg_catalog.round(:extschema.ecs_genome_score('{0.5,0.25}', '{0.5,0.5}', '{1,3}')::numeric, 6) AS genome_score;
 -- the validation paths (their errors are the extension's, not captures)
 SELECT :extschema.ecs_relate('hp2000', 'nobody');
 SELECT :extschema.ecs_relate('hp2000', 'hp2000');
@@ -164,6 +181,9 @@ SELECT :extschema.ecs_spawn(1, 1, 'dragon');
 SELECT * FROM :extschema.ecs_lineage('nobody');
 SELECT * FROM :extschema.ecs_lineage('hchild', -1);
 SELECT * FROM :extschema.ecs_lineage('hchild', 1, 'sideways');
+SELECT :extschema.ecs_kinship('hchild', 'nobody');
+SELECT * FROM :extschema.ecs_find_mates('hchild', 0);
+SELECT * FROM :extschema.ecs_compatibility_batch(ARRAY['hchild'], ARRAY['hp2000', 'hp2001']);
 -- ecs_add_trait last: it rewrites every genome
 SELECT :extschema.ecs_add_trait('hostility', 1, 'similar', 0.05, 0.5);
 SELECT :extschema.ecs_add_trait('hostility', 1);
