@@ -49,7 +49,7 @@ ANALYZE ecs.agents;
 -- finished first
 CREATE FUNCTION public.ran_until_canceled(q text) RETURNS float8 LANGUAGE plpgsql AS $$
 DECLARE
-    t0 timestamptz := clock_timestamp();
+    t0 timestamptz := statement_timestamp();    -- when the timeout started
 BEGIN
     EXECUTE q;
     RETURN -1;
