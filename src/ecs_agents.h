@@ -118,6 +118,7 @@ typedef struct EcsCatalog
 
 extern EcsCatalog *ecs_catalog_load(MemoryContext cxt);
 extern float4 *ecs_genome_values(Datum genome, const char *id, int ntraits);
+extern const float4 *ecs_genome_read(Datum d, float4 *buf, int nt);
 extern void ecs_genome_target(const EcsCatalog *cat, const float4 *a, double *target);
 
 static inline double
