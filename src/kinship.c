@@ -209,7 +209,7 @@ ecs_pedigree_load(EcsPedigree *ped, char **ids, int n)
 	ped->acyclic = -1;
 	walkcxt = AllocSetContextCreate(CurrentMemoryContext, "ecs pedigree walk",
 									ALLOCSET_DEFAULT_SIZES);
-	nrows = ecs_walk(ids, n, true, ped->depth, (int) Min(cap, (int64) MaxAllocHugeSize / sizeof(EcsAgentRow) / 2),
+	nrows = ecs_walk(ids, n, true, ped->depth, (int) Min(cap, (int64) MaxAllocHugeSize / sizeof(EcsAgentRow) / 2), true,
 					 walkcxt, &rows);
 	for (i = 0; i < nrows; i++)
 	{

@@ -114,8 +114,11 @@ COMMENT ON TABLE ecs.agents IS 'agents: identity, pedigree links and genome (one
 COMMENT ON COLUMN ecs.agents.genome IS 'one finite value in [0,1] per ecs.trait_catalog row, in position order';
 CREATE INDEX agents_active_idx ON ecs.agents (active);
 CREATE INDEX agents_name_idx ON ecs.agents (name);
-CREATE INDEX agents_parent1_idx ON ecs.agents (parent1_id);
-CREATE INDEX agents_parent2_idx ON ecs.agents (parent2_id);
+-- pedigree links: walks read (agent_id, parent1_id, parent2_id) from these
+-- with index-only scans (up: by agent_id; down: by either parent)
+CREATE UNIQUE INDEX agents_links_idx ON ecs.agents (agent_id) INCLUDE (parent1_id, parent2_id);
+CREATE INDEX agents_parent1_idx ON ecs.agents (parent1_id) INCLUDE (agent_id, parent2_id);
+CREATE INDEX agents_parent2_idx ON ecs.agents (parent2_id) INCLUDE (agent_id, parent1_id);
 CREATE INDEX agents_generation_idx ON ecs.agents (generation);
 
 ------------------------------------------------------------------------------
