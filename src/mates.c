@@ -26,7 +26,7 @@
  *
  * Memory: a single search holds its candidate lists (k + a margin, growing
  * only while related candidates crowd the top) and their pedigree; the
- * packed array holds (65 + 4 * traits + 8) bytes per active agent, plus the
+ * packed array holds (66 + 4 * traits rounded up to 8) bytes per active agent, plus the
  * pedigree of the agents searched for and their candidates.
  * Interrupts: checked per candidate row read, per agent searched and per
  * kinship evaluation, so statement_timeout stops any call promptly.
@@ -38,7 +38,12 @@
  */
 #include "postgres.h"
 
+#include <limits.h>
 #include <math.h>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "catalog/pg_type.h"
 #include "ecs_agents.h"
@@ -52,6 +57,10 @@
 
 /* candidates listed beyond k on the first pass */
 #define MATES_MARGIN		8
+/* most candidates one round of a single search reads */
+#define MATES_MAX_FETCH		65536
+/* most candidates listed at once by the batch searches (memory bound) */
+#define MATES_MAX_LISTED	262144
 /* candidate lists kept per agent by ecs_pair_population */
 #define PAIR_LIST			8
 
@@ -135,14 +144,17 @@ static void
 load_candidates(EcsPedigree *ped, Candidate *list, int from, int n)
 {
 	char	  **ids;
-	int			i;
+	int			i,
+				nids;
 
 	if (n <= from)
 		return;
 	ids = palloc(sizeof(char *) * (n - from));
+	nids = 0;
 	for (i = from; i < n; i++)
-		ids[i - from] = list[i].id;
-	ecs_pedigree_load(ped, ids, n - from);
+		if (!ecs_pedigree_is_seed(ped, list[i].id))
+			ids[nids++] = list[i].id;
+	ecs_pedigree_load(ped, ids, nids);
 	for (i = from; i < n; i++)
 		list[i].ped = ecs_pedigree_find(ped, list[i].id);
 	pfree(ids);
@@ -207,7 +219,8 @@ mates_plan(Oid fn_oid)
 
 	if (nsp == cached_nsp)
 		return ecs_plan(ECS_PLAN_MATES_SCAN, NULL, 12, types);
-	plan = SPI_prepare(psprintf(mates_sql, quote_identifier(get_namespace_name(nsp))), 12, types);
+	plan = SPI_prepare_cursor(psprintf(mates_sql, quote_identifier(get_namespace_name(nsp))), 12, types,
+							  CURSOR_OPT_PARALLEL_OK);
 	if (plan == NULL)
 		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 	SPI_keepplan(plan);
@@ -348,9 +361,12 @@ ecs_find_mates(PG_FUNCTION_ARGS)
 	for (;;)
 	{
 		int			rc;
-		int			from = nlist;
+		int			from = 0;
 		bool		exhausted = false;
 		uint64		r;
+
+		/* earlier rounds live on in best[]: the list holds one round */
+		nlist = 0;
 
 		values[10] = Int64GetDatum(fetch);
 		values[11] = Int64GetDatum(offset);
@@ -391,7 +407,7 @@ ecs_find_mates(PG_FUNCTION_ARGS)
 		load_candidates(ped, list, from, nlist);
 		if (rerank(ped, pa, list, from, nlist, best, &nbest, k) || exhausted)
 			break;
-		fetch = Min(fetch * 4, (int64) 1024 * 1024);
+		fetch = Min(fetch * 4, (int64) MATES_MAX_FETCH);
 	}
 	SPI_finish();
 
@@ -420,9 +436,10 @@ typedef struct Population
 {
 	int			n;
 	int			ntraits;
+	int			stride;			/* ntraits rounded up to 8; padding is 0 */
 	char	   *ids;			/* n * (ECS_AGENT_ID_MAX + 1) */
 	char	   *sex;			/* n: 'f', 'm' or '\0' */
-	float4	   *genome;			/* n * ntraits */
+	float4	   *genome;			/* n * stride */
 	HTAB	   *index;			/* id -> position */
 } Population;
 
@@ -449,9 +466,10 @@ population_load(const EcsCatalog *cat, MemoryContext cxt)
 	int			i;
 
 	pop->ntraits = cat->ntraits;
+	pop->stride = (cat->ntraits + 7) & ~7;
 	pop->ids = MemoryContextAlloc(cxt, (Size) cap * (ECS_AGENT_ID_MAX + 1));
 	pop->sex = MemoryContextAlloc(cxt, cap);
-	pop->genome = MemoryContextAlloc(cxt, sizeof(float4) * (Size) cap * cat->ntraits);
+	pop->genome = MemoryContextAlloc(cxt, sizeof(float4) * (Size) cap * pop->stride);
 	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
 	for (;;)
 	{
@@ -479,20 +497,22 @@ population_load(const EcsCatalog *cat, MemoryContext cxt)
 				continue;
 			if (pop->n >= cap)
 			{
-				if (cap > (int) (MaxAllocHugeSize / sizeof(float4) / 2 / cat->ntraits))
+				if ((Size) cap >= (Size) INT_MAX / 2 ||
+					(Size) cap * 2 > MaxAllocHugeSize / sizeof(float4) / pop->stride)
 					ereport(ERROR,
 							(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 							 errmsg("too many active agents to pack in memory")));
 				cap *= 2;
 				pop->ids = repalloc_huge(pop->ids, (Size) cap * (ECS_AGENT_ID_MAX + 1));
 				pop->sex = repalloc_huge(pop->sex, cap);
-				pop->genome = repalloc_huge(pop->genome, sizeof(float4) * (Size) cap * cat->ntraits);
+				pop->genome = repalloc_huge(pop->genome, sizeof(float4) * (Size) cap * pop->stride);
 			}
 			text_to_cstring_buffer(DatumGetTextPP(SPI_getbinval(tup, desc, 1, &isnull)),
 								   POP_ID(pop, pop->n), ECS_AGENT_ID_MAX + 1);
 			d = SPI_getbinval(tup, desc, 3, &isnull);
 			pop->sex[pop->n] = isnull ? '\0' : TextDatumGetCString(d)[0];
-			memcpy(pop->genome + (Size) pop->n * cat->ntraits, ARR_DATA_PTR(arr),
+			memset(pop->genome + (Size) pop->n * pop->stride, 0, sizeof(float4) * pop->stride);
+			memcpy(pop->genome + (Size) pop->n * pop->stride, ARR_DATA_PTR(arr),
 				   sizeof(float4) * cat->ntraits);
 			pop->n++;
 		}
@@ -536,51 +556,99 @@ list_insert(Candidate *list, int *n, int m, double l1, double score, const char 
 }
 
 /*
+ * A single-precision lower-bound estimate of the weighted L1 distance over
+ * the padded stride (a multiple of 8).  Used only as a filter, with a
+ * margin; never as a score.
+ */
+static inline float
+l1_estimate(const float *tf, const float *wf, const float4 *b, int stride)
+{
+#ifdef __SSE2__
+	__m128		acc = _mm_setzero_ps();
+	const __m128 absmask = _mm_castsi128_ps(_mm_set1_epi32(0x7fffffff));
+	__m128		shuf,
+				sums;
+	int			t;
+
+	for (t = 0; t < stride; t += 4)
+	{
+		__m128		d = _mm_sub_ps(_mm_loadu_ps(tf + t), _mm_loadu_ps(b + t));
+
+		acc = _mm_add_ps(acc, _mm_mul_ps(_mm_loadu_ps(wf + t), _mm_and_ps(d, absmask)));
+	}
+	shuf = _mm_shuffle_ps(acc, acc, _MM_SHUFFLE(2, 3, 0, 1));
+	sums = _mm_add_ps(acc, shuf);
+	shuf = _mm_movehl_ps(shuf, sums);
+	sums = _mm_add_ss(sums, shuf);
+	return _mm_cvtss_f32(sums);
+#else
+	float		acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+	int			t,
+				k;
+
+	for (t = 0; t < stride; t += 8)
+		for (k = 0; k < 8; k++)
+			acc[k] += wf[t + k] * fabsf(tf[t + k] - b[t + k]);
+	return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+#endif
+}
+
+/*
  * scan_population
  *		The m eligible candidates of best trait score for an agent with
  *		genome g, sex, and position self in pop (-1 when not in it), into
- *		list (sorted).  Returns how many.  Partial distances are abandoned
- *		once they pass the m-th best (with a relative margin, so that a
- *		candidate whose score only ties by rounding is still scored).
+ *		list (sorted).  Returns how many.
+ *
+ * Once the list is full, a candidate is first bounded in single precision
+ * over the padded stride (SSE2 where available); only
+ * candidates whose bound comes within a generous margin (1e-4 relative) of
+ * the m-th best are scored exactly, in double and in catalog order, with
+ * the same additions as ecs_weighted_l1(), so scores and ties match every
+ * other path bit for bit.
  */
 static int
 scan_population(const Population *pop, const EcsCatalog *cat, const float4 *g, char sex,
 				int self, Candidate *list, int m)
 {
 	int			nt = cat->ntraits;
+	int			stride = pop->stride;
 	double	   *target = palloc(sizeof(double) * nt);
-	const double *w = cat->weight;
+	float	   *tf = palloc0(sizeof(float) * stride);
+	float	   *wf = palloc0(sizeof(float) * stride);
 	double		bound = INFINITY;
+	float		fbound = INFINITY;
 	int			n = 0;
-	int			j;
+	int			j,
+				t;
 
 	ecs_genome_target(cat, g, target);
+	for (t = 0; t < nt; t++)
+	{
+		tf[t] = (float) target[t];
+		wf[t] = (float) cat->weight[t];
+	}
 	for (j = 0; j < pop->n; j++)
 	{
-		const float4 *b = pop->genome + (Size) j * nt;
-		double		sum = 0.0;
-		int			t;
+		const float4 *b = pop->genome + (Size) j * stride;
+		double		sum;
 
 		if (j == self || (sex && pop->sex[j] && pop->sex[j] == sex))
 			continue;
-		/* same additions in the same order as ecs_weighted_l1() */
-		for (t = 0; t < nt; t++)
-		{
-			double		d = target[t] - (double) b[t];
-
-			sum += w[t] * (d < 0 ? -d : d);
-			if ((t & 3) == 3 && sum > bound)
-				break;
-		}
-		if (t < nt)
+		if (n == m && l1_estimate(tf, wf, b, stride) > fbound)
 			continue;
+		sum = ecs_weighted_l1(target, cat->weight, b, nt);
 		if (n == m && sum > bound)
 			continue;
 		list_insert(list, &n, m, sum, ecs_score_from_l1(sum, cat->weight_sum), POP_ID(pop, j));
 		if (n == m)
+		{
 			bound = list[m - 1].l1 * (1.0 + 1e-9) + 1e-12;
+			fbound = (float) (list[m - 1].l1 * (1.0 + 1e-4) + 1e-4);
+		}
 	}
 	pfree(target);
+	pfree(tf);
+	pfree(wf);
 	return n;
 }
 
@@ -609,8 +677,8 @@ typedef struct Search
 static void
 search_all(Population *pop, const EcsCatalog *cat, EcsPedigree *ped, Search *s, int ns, int k)
 {
-	int			round;
 	int			i;
+	int			next = 0;		/* first search not yet done, roughly */
 
 	for (i = 0; i < ns; i++)
 	{
@@ -619,41 +687,56 @@ search_all(Population *pop, const EcsCatalog *cat, EcsPedigree *ped, Search *s, 
 		s[i].done = false;
 		s[i].list = NULL;
 	}
-	for (round = 0;; round++)
+
+	/*
+	 * Rounds over chunks of pending searches whose lists add up to at most
+	 * MATES_MAX_LISTED candidates (one search may exceed it alone): that
+	 * bounds the memory of the lists whatever the population and however
+	 * many searches need longer lists.
+	 */
+	for (;;)
 	{
 		char	  **ids;
 		int			nids = 0;
-		int			pending = 0;
+		int			listed = 0;
+		int			chunk[2] = {-1, -1};	/* [first, last] search of the chunk */
 
-		for (i = 0; i < ns; i++)
+		while (next < ns && s[next].done)
+			next++;
+		if (next >= ns)
+			break;
+		for (i = next; i < ns; i++)
 		{
 			CHECK_FOR_INTERRUPTS();
 			if (s[i].done)
 				continue;
-			if (s[i].list)
-				pfree(s[i].list);
+			if (listed > 0 && listed + s[i].m > MATES_MAX_LISTED)
+				break;
 			s[i].list = palloc(sizeof(Candidate) * s[i].m);
 			s[i].nlist = scan_population(pop, cat, s[i].genome, s[i].sex, s[i].self,
 										 s[i].list, s[i].m);
-			pending += s[i].nlist;
+			listed += s[i].m;
+			if (chunk[0] < 0)
+				chunk[0] = i;
+			chunk[1] = i;
 		}
-		/* one walk for every listed candidate */
-		ids = palloc(sizeof(char *) * Max(pending, 1));
-		for (i = 0; i < ns; i++)
+
+		/* one walk for every listed candidate not loaded as a seed yet */
+		ids = palloc(sizeof(char *) * Max(listed, 1));
+		for (i = chunk[0]; i <= chunk[1]; i++)
 		{
 			int			j;
 
 			if (s[i].done)
 				continue;
 			for (j = 0; j < s[i].nlist; j++)
-				if (ecs_pedigree_find(ped, s[i].list[j].id) < 0)
+				if (!ecs_pedigree_is_seed(ped, s[i].list[j].id))
 					ids[nids++] = s[i].list[j].id;
 		}
 		ecs_pedigree_load(ped, ids, nids);
 		pfree(ids);
 
-		pending = 0;
-		for (i = 0; i < ns; i++)
+		for (i = chunk[0]; i <= chunk[1]; i++)
 		{
 			int			j;
 
@@ -666,13 +749,10 @@ search_all(Population *pop, const EcsCatalog *cat, EcsPedigree *ped, Search *s, 
 				s[i].nlist < s[i].m || s[i].m >= pop->n)
 				s[i].done = true;
 			else
-			{
 				s[i].m = (int) Min((int64) s[i].m * 4, (int64) pop->n);
-				pending++;
-			}
+			pfree(s[i].list);
+			s[i].list = NULL;
 		}
-		if (pending == 0)
-			break;
 	}
 }
 
@@ -883,7 +963,7 @@ ecs_pair_population(PG_FUNCTION_ARGS)
 	for (i = 0; i < pop->n; i++)
 	{
 		s[i].id = ids[i];
-		s[i].genome = pop->genome + (Size) i * pop->ntraits;
+		s[i].genome = pop->genome + (Size) i * pop->stride;
 		s[i].sex = pop->sex[i];
 		s[i].self = i;
 		s[i].ped = ecs_pedigree_find(ped, ids[i]);
