@@ -6,7 +6,9 @@
 #   2. the targeted fuzzer (test/fuzz/ecs_fuzz.py): every ecs_* function found
 #      in pg_proc, called with random and hostile arguments; each call must
 #      return or raise a SQLSTATE of SPEC section 6
-#   3. sqlsmith: random SQL over the database as a non-superuser role
+#      (as the superuser, then as a non-superuser under row-level security,
+#      where no result may contain an agent the policy hides)
+#   3. sqlsmith: random SQL over the database as that non-superuser role
 #   4. the server must still answer, and its log must show no crashed backend
 #
 # Knobs: ECS_FUZZ_SEED (default 1, so a run can be repeated), ECS_FUZZ_CALLS
@@ -37,7 +39,26 @@ if ! "$PY" "$here/test/fuzz/ecs_fuzz.py" --dsn "host=$PGHOST port=$PGPORT user=$
     status=1
 fi
 
-echo "== sqlsmith (seed $seed, $queries queries, as role ecs_fuzzer)"
+echo "== targeted fuzzer under row-level security (role ecs_fuzzer; hidden agents must never come back)"
+psql -X -q -v ON_ERROR_STOP=1 -d "$db" <<'SQL'
+ALTER TABLE ecs.agents ENABLE ROW LEVEL SECURITY;
+CREATE POLICY fuzz_hide ON ecs.agents FOR SELECT TO ecs_fuzzer
+    USING (agent_id::text !~ '^g2' AND agent_id::text !~ '7$');
+CREATE POLICY fuzz_insert ON ecs.agents FOR INSERT TO ecs_fuzzer WITH CHECK (true);
+CREATE POLICY fuzz_update ON ecs.agents FOR UPDATE TO ecs_fuzzer USING (true);
+CREATE POLICY fuzz_delete ON ecs.agents FOR DELETE TO ecs_fuzzer USING (true);
+SQL
+hidden=$(mktemp)
+psql -X -At -d "$db" -c "SELECT agent_id FROM ecs.agents WHERE agent_id::text ~ '^g2' OR agent_id::text ~ '7\$'" >"$hidden"
+if ! "$PY" "$here/test/fuzz/ecs_fuzz.py" --dsn "host=$PGHOST port=$PGPORT user=ecs_fuzzer dbname=$db" \
+        --seed "$seed" --calls-per-function "$((calls * 2 / 3))" --timeout-ms 3000 --max-seconds 100 \
+        --hidden-ids "$hidden"; then
+    echo "FAILED: targeted fuzzer under row-level security"
+    status=1
+fi
+rm -f "$hidden"
+
+echo "== sqlsmith (seed $seed, $queries queries, as role ecs_fuzzer, under the same policies)"
 if command -v sqlsmith >/dev/null; then
     smith_out=$(mktemp)
     set +e

@@ -25,6 +25,7 @@ Exit status 0 when every call passed; prints a summary either way.
 """
 import argparse
 import random
+import re
 import sys
 import time
 
@@ -215,14 +216,29 @@ def main():
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--timeout-ms", type=int, default=3000)
     ap.add_argument("--max-seconds", type=float, default=150)
+    ap.add_argument("--hidden-ids", default=None,
+                    help="file of agent ids row-level security hides from this role: they are "
+                         "passed as arguments too, and must never appear in a result")
     args = ap.parse_args()
 
     seed = args.seed if args.seed is not None else random.randrange(2**31)
     rng = random.Random(seed)
     conn = connect(args.dsn, args.timeout_ms)
     ids = [r[0] for r in conn.execute("SELECT agent_id::text FROM ecs.agents ORDER BY 1").fetchall()]
+    hidden = []
+    hidden_re = None
+    if args.hidden_ids:
+        with open(args.hidden_ids) as f:
+            hidden = [line.strip() for line in f if line.strip()]
+        leaked = sorted(set(hidden) & set(ids))
+        if leaked:
+            print(f"FAIL the role sees {len(leaked)} agents that should be hidden, e.g. {leaked[:3]}")
+            return 1
+        if hidden:
+            hidden_re = re.compile("(?<![A-Za-z0-9_-])(" + "|".join(re.escape(h) for h in hidden) +
+                                   ")(?![A-Za-z0-9_-])")
     conn.rollback()
-    pools = Pools(rng, ids)
+    pools = Pools(rng, ids + hidden)
     funcs = [f for f in discover(conn) if f[1] not in SKIP and f[5] != "trigger"]
     conn.rollback()
     print(f"ecs_fuzz: seed {seed}, {len(funcs)} functions, {len(ids)} agents, "
@@ -263,8 +279,14 @@ def main():
                 if name in MAY_TIME_OUT:
                     conn.execute("SET LOCAL statement_timeout = 500")
                 cur = conn.execute(sql, values)
-                cur.fetchall()
+                rows = cur.fetchall()
                 st["ok"] += 1
+                if hidden_re is not None and rows:
+                    out = repr(rows)
+                    m = hidden_re.search(out)
+                    if m and not any(m.group(1) in repr(v) for v in values):
+                        failures.append((signature, values, "hidden agent returned", m.group(1)))
+                        print(f"FAIL {signature} {short(values)}: returned hidden agent {m.group(1)}", flush=True)
                 conn.rollback()
             except psycopg.errors.Error as e:
                 code = e.sqlstate
