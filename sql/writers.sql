@@ -14,17 +14,17 @@ SELECT last_value AS seq_last, is_called AS seq_called FROM ecs.agent_number_seq
 SELECT last_value AS iseq_last, is_called AS iseq_called FROM ecs.agent_interactions_interaction_id_seq \gset
 
 BEGIN;
--- generated ids are w1000, w1001, ... whatever ran before this file
+-- generated ids are wf1000, wf1001, ... whatever ran before this file
 SELECT setval('ecs.agent_number_seq', 1000, false) IS NOT NULL AS seq_set;
 
 ---------------------------------------------------------------------------
 -- ecs_spawn
 ---------------------------------------------------------------------------
 -- valid: n agents with ids prefix || number, generation 0, full genomes
-SELECT * FROM ecs_spawn(4, 42, 'wolf', 'w');
+SELECT * FROM ecs_spawn(4, 42, 'wolf', 'wf');
 SELECT agent_id, sex, spirit_id, generation, parent1_id, parent2_id, active,
        array_length(genome, 1) AS genome_len, name IS NOT NULL AS named
-  FROM ecs.agents WHERE agent_id LIKE 'w1%' ORDER BY agent_id;
+  FROM ecs.agents WHERE agent_id LIKE 'wf1%' ORDER BY agent_id;
 -- zero agents is allowed and spawns nothing
 SELECT count(*) AS spawned FROM ecs_spawn(0, 1, 'wolf', 'zero');
 -- NULL spirit: each founder gets one of the enabled spirits
@@ -68,10 +68,14 @@ SELECT ecs_spawn(1, 1, 'wolf', 'it''s');
 \echo sqlstate: :SQLSTATE
 SELECT ecs_spawn(1, 1, 'wolf', 'wölf');
 \echo sqlstate: :SQLSTATE
-SELECT ecs_spawn(1, 1, 'wolf', repeat('p', 51));
+SELECT ecs_spawn(1, 1, 'wolf', repeat('p', 45));
 \echo sqlstate: :SQLSTATE
--- the longest prefix still makes valid ids
-SELECT length(x) AS id_length FROM ecs_spawn(1, 1, 'wolf', repeat('p', 50)) AS x;
+-- one character would make ids of 2 ("a1") while the sequence is below 10
+SELECT ecs_spawn(1, 1, 'wolf', 'a');
+\echo sqlstate: :SQLSTATE
+-- the shortest and the longest prefixes make valid ids
+SELECT length(x) AS id_length FROM ecs_spawn(1, 1, 'wolf', 'ab') AS x;
+SELECT length(x) AS id_length FROM ecs_spawn(1, 1, 'wolf', repeat('p', 44)) AS x;
 -- unknown and disabled spirits
 SELECT ecs_spawn(1, 1, 'dragon');
 \echo sqlstate: :SQLSTATE
@@ -81,7 +85,7 @@ SELECT ecs_spawn(1, 1, '');
 \echo sqlstate: :SQLSTATE
 -- nothing of the failed calls was written
 SELECT count(*) AS agents_from_failed_calls FROM ecs.agents
- WHERE agent_id !~ '^(w1|mix|rnd|deta|detb|detc|p{50})[0-9]+$';
+ WHERE agent_id !~ '^(wf1|mix|rnd|deta|detb|detc|ab|p{44})[0-9]+$';
 
 ---------------------------------------------------------------------------
 -- ecs_relate
