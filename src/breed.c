@@ -67,7 +67,7 @@ static const char *const parents_sql =
 "          FROM ecs.trait_catalog c) "
 "  FROM ecs.agents a "
 " WHERE a.agent_id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[]) "
-" ORDER BY a.agent_id::pg_catalog.text COLLATE \"C\" "
+" ORDER BY a.agent_id::pg_catalog.text COLLATE pg_catalog.\"C\" "
 "   FOR SHARE OF a";
 
 static const char *const insert_sql =
@@ -264,7 +264,9 @@ check_eligible(Oid nsp, const char *p1, const char *p2)
 	{
 		char	   *reason = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
 
-		report_ineligible(p1, p2, reason ? reason : "They are not eligible mates.");
+		report_ineligible(p1, p2,
+						  psprintf("They are not eligible mates: %s.",
+								   reason ? reason : "not eligible"));
 	}
 	SPI_freetuptable(SPI_tuptable);
 }
@@ -312,7 +314,8 @@ PG_FUNCTION_INFO_V1(ecs_breed);
  * malformed child_id; P0002 for a parent the caller cannot see; 55000 when
  * the parents are the same agent, one is inactive, or
  * ecs_compatibility_explain() finds them ineligible (its reason in the
- * detail); 23505 when child_id is taken.
+ * detail); 22023 when child_id is a parent's id, 23505 when it is taken by
+ * another agent.
  */
 Datum
 ecs_breed(PG_FUNCTION_ARGS)
@@ -341,6 +344,12 @@ ecs_breed(PG_FUNCTION_ARGS)
 	int			rc;
 	bool		isnull;
 	text	   *result;
+
+	if (child != NULL && (strcmp(child, p1) == 0 || strcmp(child, p2) == 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("child id \"%s\" is the id of a parent", child),
+				 errhint("Give the child a new id, or NULL to generate one.")));
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");

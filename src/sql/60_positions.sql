@@ -40,7 +40,7 @@ DECLARE
     id text := @extschema@.ecs_check_agent(ecs_agents_near.agent_id, 'agent_id');
     centre point;
 BEGIN
-    IF radius IS NULL OR radius IS NAN OR radius OPERATOR(pg_catalog.<) 0 THEN
+    IF radius IS NULL OR radius OPERATOR(pg_catalog.=) 'NaN'::float8 OR radius OPERATOR(pg_catalog.<) 0 THEN
         RAISE EXCEPTION 'radius % is not a number of at least zero', coalesce(radius::text, 'NULL')
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Give a radius >= 0; ''Infinity'' finds the nearest agents at any distance.';
