@@ -2,11 +2,16 @@
 --
 -- 60_positions: the position component (ecs.agent_positions).
 --
--- ecs_agents_near is a k-nearest-neighbour query on the GiST index on
+-- ecs_agents_near is a k-nearest-neighbour search on the GiST index on
 -- point(x, y): ORDER BY point(x, y) <-> centre lets the index return rows
--- nearest first and stop after max_results, the circle condition lets it
--- skip whole subtrees outside the radius.  Geometric operators compare with
--- a tolerance (1e-6), so the exact distance is checked again.
+-- nearest first, and the loop stops at the first row beyond the radius or
+-- after max_results rows, so a call reads at most max_results rows whatever
+-- the radius and the table size.  The index cannot break ties by id (ORDER BY
+-- distance, id would sort every row in the radius), so that scan only finds
+-- the distance of the last neighbour kept, and a second, circle-bounded
+-- index scan returns the rows within it in (distance, id) order.  Geometric
+-- operators compare with a tolerance (1e-6), so the exact distance is
+-- checked again.
 --
 
 CREATE FUNCTION @extschema@.ecs_agent_position(agent_id pg_catalog.text,
@@ -39,6 +44,8 @@ AS $$
 DECLARE
     id text := @extschema@.ecs_check_agent(ecs_agents_near.agent_id, 'agent_id');
     centre point;
+    kth float8;
+    d float8;
 BEGIN
     IF radius IS NULL OR radius OPERATOR(pg_catalog.=) 'NaN'::float8 OR radius OPERATOR(pg_catalog.<) 0 THEN
         RAISE EXCEPTION 'radius % is not a number of at least zero', coalesce(radius::text, 'NULL')
@@ -58,29 +65,35 @@ BEGIN
         RETURN;                 -- no position, no neighbours
     END IF;
 
-    IF radius OPERATOR(pg_catalog.=) 'Infinity'::float8 THEN
-        RETURN QUERY
-        SELECT p.agent_id::text,
-               pg_catalog.point(p.x, p.y) OPERATOR(pg_catalog.<->) centre,
-               p.x, p.y
+    -- 1. the distance of the last neighbour kept: a KNN index scan, read
+    --    row by row until beyond the radius or max_results rows
+    FOR d IN
+        SELECT pg_catalog.point(p.x, p.y) OPERATOR(pg_catalog.<->) centre
           FROM ecs.agent_positions p
          WHERE p.agent_id OPERATOR(pg_catalog.<>) id
            AND EXISTS (SELECT FROM ecs.agents a WHERE a.agent_id OPERATOR(pg_catalog.=) p.agent_id)
-         ORDER BY pg_catalog.point(p.x, p.y) OPERATOR(pg_catalog.<->) centre, p.agent_id
-         LIMIT max_results;
-    ELSE
-        RETURN QUERY
-        SELECT p.agent_id::text,
-               pg_catalog.point(p.x, p.y) OPERATOR(pg_catalog.<->) centre,
-               p.x, p.y
-          FROM ecs.agent_positions p
-         WHERE pg_catalog.point(p.x, p.y) OPERATOR(pg_catalog.<@) pg_catalog.circle(centre, radius)
-           AND (pg_catalog.point(p.x, p.y) OPERATOR(pg_catalog.<->) centre) OPERATOR(pg_catalog.<=) radius
-           AND p.agent_id OPERATOR(pg_catalog.<>) id
-           AND EXISTS (SELECT FROM ecs.agents a WHERE a.agent_id OPERATOR(pg_catalog.=) p.agent_id)
-         ORDER BY pg_catalog.point(p.x, p.y) OPERATOR(pg_catalog.<->) centre, p.agent_id
-         LIMIT max_results;
+         ORDER BY pg_catalog.point(p.x, p.y) OPERATOR(pg_catalog.<->) centre
+         LIMIT max_results
+    LOOP
+        EXIT WHEN d OPERATOR(pg_catalog.>) radius;
+        kth := d;
+    END LOOP;
+    IF kth IS NULL THEN
+        RETURN;
     END IF;
+    -- 2. everything within that distance (ties at it included), ordered by
+    --    distance then id; the index cannot order by the id, hence two steps
+    RETURN QUERY
+    SELECT p.agent_id::text,
+           pg_catalog.point(p.x, p.y) OPERATOR(pg_catalog.<->) centre,
+           p.x, p.y
+      FROM ecs.agent_positions p
+     WHERE pg_catalog.point(p.x, p.y) OPERATOR(pg_catalog.<@) pg_catalog.circle(centre, kth)
+       AND (pg_catalog.point(p.x, p.y) OPERATOR(pg_catalog.<->) centre) OPERATOR(pg_catalog.<=) kth
+       AND p.agent_id OPERATOR(pg_catalog.<>) id
+       AND EXISTS (SELECT FROM ecs.agents a WHERE a.agent_id OPERATOR(pg_catalog.=) p.agent_id)
+     ORDER BY pg_catalog.point(p.x, p.y) OPERATOR(pg_catalog.<->) centre, p.agent_id
+     LIMIT max_results;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.ecs_agents_near(pg_catalog.text, pg_catalog.float8, pg_catalog.int4) IS
