@@ -62,7 +62,7 @@
 #define NAME_TITLE		3
 #define NAME_NTYPES		4
 
-#define NAME_CACHE_SLOTS 16
+#define NAME_CACHE_SLOTS 64
 
 /* draws of the seed's stream, fixed forever (names are reproducible) */
 #define DRAW_PREFIX		0
