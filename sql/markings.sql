@@ -58,7 +58,7 @@ SELECT signature, volatility, parallel FROM ext_functions
  WHERE name IN ('ecs_compatibility', 'ecs_compatibility_explain', 'ecs_compatibility_batch',
                 'ecs_find_mates', 'ecs_find_mates_batch', 'ecs_pair_population', 'ecs_lineage',
                 'ecs_kinship', 'ecs_relatedness', 'ecs_inbreeding', 'ecs_social_stats',
-                'ecs_agent_position', 'ecs_agents_near', 'ecs_naming_spirits')
+                'ecs_agent_position', 'ecs_agents_near', 'ecs_naming_spirits', 'ecs_statement_stats')
    AND (volatility NOT IN ('s', 'i') OR parallel <> 's')
  ORDER BY 1;
 
@@ -79,7 +79,8 @@ SELECT signature FROM ext_functions
 
 -- C functions that take arguments are STRICT, or document their NULL handling
 -- here: these are the non-strict ones (ecs_find_mates and ecs_pair_population:
--- a NULL filter means "off", SPEC section 4)
+-- a NULL filter means "off", SPEC section 4; ecs_breed: NULL child_id and seed
+-- mean generated and random; ecs_generate_name: NULL seed means random)
 SELECT signature, language FROM ext_functions
  WHERE NOT strict AND language = 'c' AND signature NOT LIKE '%()'
  ORDER BY 1;

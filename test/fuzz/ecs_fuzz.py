@@ -39,8 +39,8 @@ SKIP = {"ecs_agents_before_write"}      # a trigger function, not callable
 # known findings, reported to the owner: printed on every run, but they do not
 # fail the suite (remove an entry when its fix lands, so it cannot come back)
 KNOWN = {
-    ("ecs_pick_component", "22003"):
-        "u outside [0, 1) overflows u * total (22003); the helper does not validate u",
+    # (function name, SQLSTATE): "why", e.g.
+    # ("ecs_pick_component", "22003"): "u outside [0, 1) overflows u * total"  (fixed: helper removed)
 }
 # text arguments whose name says what they are get valid values more often
 NAME_HINTS = [
