@@ -22,6 +22,10 @@ GRANT USAGE ON SCHEMA ecs TO regress_ecs_nopriv, regress_ecs_reader, regress_ecs
 GRANT SELECT ON ALL TABLES IN SCHEMA ecs TO regress_ecs_reader;
 GRANT INSERT, UPDATE ON ecs.agent_relationships TO regress_ecs_reader;
 GRANT INSERT ON ecs.agent_interactions TO regress_ecs_reader;
+-- ecs_breed inserts the child and locks the parents FOR SHARE, which takes
+-- INSERT and an UPDATE privilege (one column is enough)
+GRANT INSERT, UPDATE (active) ON ecs.agents TO regress_ecs_reader;
+GRANT USAGE ON SEQUENCE ecs.agent_number_seq TO regress_ecs_reader;
 -- narrow: the pedigree columns only
 GRANT SELECT (agent_id, parent1_id, parent2_id) ON ecs.agents TO regress_ecs_narrow;
 
@@ -102,6 +106,20 @@ SELECT * FROM ecs_find_mates_batch(ARRAY['kid']);
 \echo sqlstate: :SQLSTATE
 SELECT * FROM ecs_pair_population();
 \echo sqlstate: :SQLSTATE
+SELECT * FROM ecs_social_stats('kid');
+\echo sqlstate: :SQLSTATE
+SELECT * FROM ecs_agent_position('kid');
+\echo sqlstate: :SQLSTATE
+SELECT * FROM ecs_agents_near('kid', 10);
+\echo sqlstate: :SQLSTATE
+SELECT * FROM ecs_naming_spirits();
+\echo sqlstate: :SQLSTATE
+SELECT ecs_breed('kid', 'gp_b', 'nopriv_child', 1);
+\echo sqlstate: :SQLSTATE
+SELECT * FROM ecs.agent_overview;
+\echo sqlstate: :SQLSTATE
+SELECT * FROM ecs.enabled_spirits;
+\echo sqlstate: :SQLSTATE
 -- a pure function reads no table
 SELECT ecs_genome_score('{0.5,0.5}'::real[], '{0.5,0}', '{1,1}');
 -- input checks that need no table still answer first
@@ -125,6 +143,10 @@ RESET ROLE;
 ---------------------------------------------------------------------------
 ALTER TABLE ecs.agents ENABLE ROW LEVEL SECURITY;
 CREATE POLICY regress_ecs_hide ON ecs.agents FOR SELECT TO regress_ecs_reader
+    USING (agent_id::text NOT LIKE 'hid\_%');
+CREATE POLICY regress_ecs_insert ON ecs.agents FOR INSERT TO regress_ecs_reader
+    WITH CHECK (true);
+CREATE POLICY regress_ecs_lock ON ecs.agents FOR UPDATE TO regress_ecs_reader
     USING (agent_id::text NOT LIKE 'hid\_%');
 SET ROLE regress_ecs_reader;
 -- the reader's own view of the table
@@ -176,6 +198,16 @@ SELECT * FROM ecs_find_mates('hid_p');
 \echo sqlstate: :SQLSTATE
 SELECT * FROM ecs_find_mates_batch(ARRAY['kid', 'hid_p']);
 \echo sqlstate: :SQLSTATE
+SELECT * FROM ecs_social_stats('hid_p');
+\echo sqlstate: :SQLSTATE
+SELECT * FROM ecs_agent_position('hid_c');
+\echo sqlstate: :SQLSTATE
+SELECT * FROM ecs_agents_near('hid_c', 10);
+\echo sqlstate: :SQLSTATE
+SELECT ecs_breed('hid_p', 'vis_p', 'rls_child2', 1);
+\echo sqlstate: :SQLSTATE
+SELECT ecs_breed('kid', 'hid_c', 'rls_child2', 1);
+\echo sqlstate: :SQLSTATE
 -- kinship does not pass through a hidden agent: gp_a is kid's grandparent
 -- only through hid_p, so for the reader they are unrelated (the owner sees
 -- phi = 1/8 above); vis_p and vis_c stay parent and child
@@ -186,12 +218,28 @@ SELECT mate_id, rank FROM ecs_find_mates('kid', 50) ORDER BY rank;
 SELECT agent_id, mate_id, rank FROM ecs_find_mates_batch(ARRAY['gp_b', 'vis_c', 'grand'], 50) ORDER BY 1, 3;
 SELECT count(*) AS hidden_in_pairs FROM ecs_pair_population(0) WHERE agent1_id LIKE 'hid\_%' OR agent2_id LIKE 'hid\_%';
 SELECT count(*) AS hidden_as_mates FROM ecs.agents a, LATERAL ecs_find_mates(a.agent_id, 50) m WHERE m.mate_id LIKE 'hid\_%';
+-- positions: hid_c stands between kid and vis_c, and is never a neighbour
+SELECT neighbor_id, round(distance::numeric, 4) AS distance FROM ecs_agents_near('kid', 10) ORDER BY distance, neighbor_id;
+SELECT neighbor_id FROM ecs_agents_near('vis_c', 'Infinity', 1000) ORDER BY neighbor_id;
+-- social stats count the relationship and interaction rows the reader can
+-- read itself (RLS is on ecs.agents only here): hid_p's mate row with vis_p
+-- is a row of ecs.agent_relationships the reader may select
+SELECT interactions, distinct_partners, relationships, relationships_by_kind FROM ecs_social_stats('vis_p');
+SELECT count(*) AS overview_rows, count(*) FILTER (WHERE agent_id LIKE 'hid\_%') AS hidden_rows FROM ecs.agent_overview;
+-- breeding judges eligibility on the pedigree the reader sees: kid and gp_b
+-- are related only through hid_p, so for the reader they are unrelated
+SELECT r.relatedness, r.eligible, r.reason FROM ecs_compatibility_explain('kid', 'gp_b') r;
+SELECT ecs_breed('kid', 'gp_b', 'rls_child', 1);
+SELECT agent_id, depth FROM ecs_lineage('rls_child', 2, 'ancestors') ORDER BY depth, agent_id;
 -- visible agents work as usual
 SELECT agent1_id, agent2_id, kind, strength FROM ecs_relate('vis_c', 'kid', 'friend', 0.75);
 SELECT ecs_interact('kid', 'vis_c', 'meet', 0.5) IS NOT NULL AS logged;
 -- the security_invoker view hides them too
 SELECT DISTINCT agent_id FROM ecs.agent_traits ORDER BY agent_id;
 RESET ROLE;
+
+-- the owner sees what the reader could not: the child is inbred
+SELECT ecs_inbreeding('rls_child') AS f_rls_child, ecs_relatedness('kid', 'gp_b') AS r_kid_gp_b;
 
 -- a stricter policy also hides vis_p: kid is left alone
 CREATE ROLE regress_ecs_strict;

@@ -82,7 +82,10 @@ BEGIN
         'ecs_compatibility(text, text)', 'ecs_genome_score(real[], double precision[], double precision[])',
         'ecs_find_mates(text, integer)', 'ecs_walk(text)', 'greatest(double precision, double precision, double precision)',
         'least(double precision, double precision)', 'power(double precision, double precision)',
-        'array_position(anyarray, anyelement)', 'sort(anyarray)'] LOOP
+        'array_position(anyarray, anyelement)', 'sort(anyarray)', 'jsonb_object_agg(text, bigint)',
+        'jsonb_build_object(text, bigint)', 'to_jsonb(anyelement)', 'hypot(double precision, double precision)',
+        'box(point, point)', 'circle(point, double precision)', 'ecs_social_stats(text)',
+        'ecs_agent_position(text)', 'ecs_breed(text, text)', 'ecs_naming_spirits()'] LOOP
         EXECUTE format($f$CREATE FUNCTION regress_hostile.%s RETURNS text
                           LANGUAGE plpgsql AS $b$BEGIN RAISE EXCEPTION 'captured: function %s'; END$b$$f$,
                        sig, sig);
@@ -171,6 +174,17 @@ SELECT mate_id, rank FROM :extschema.ecs_find_mates('hp2000', 10, NULL, NULL, fa
 SELECT agent_id, mate_id, rank FROM :extschema.ecs_find_mates_batch(ARRAY['hp2000', 'hq2004'], 2) ORDER BY 1, 3;
 SELECT agent1_id, agent2_id FROM :extschema.ecs_pair_population(0, 10) ORDER BY 1;
 SELECT pg_catalog.round(:extschema.ecs_genome_score('{0.5,0.25}', '{0.5,0.5}', '{1,3}')::numeric, 6) AS genome_score;
+SELECT interactions, initiated, received, distinct_partners, relationships, relationships_by_kind
+  FROM :extschema.ecs_social_stats('hp2000');
+SELECT interactions FROM :extschema.ecs_social_stats('hp2000', '2025-01-01 00:00:00+00');
+SELECT x, y FROM :extschema.ecs_agent_position('hp2002');
+SELECT x, y FROM :extschema.ecs_agent_position('hp2001');
+SELECT neighbor_id, distance FROM :extschema.ecs_agents_near('hp2000', 100, 5) ORDER BY distance;
+SELECT spirit_id, name_combinations IS NOT NULL AS counted FROM :extschema.ecs_naming_spirits() ORDER BY spirit_id LIMIT 3;
+SELECT count(*) AS statement_rows FROM :extschema.ecs_statement_stats();
+SELECT :extschema.ecs_breed('hp2000', 'hq2004', 'hbred', 5) AS bred;
+SELECT agent_id, generation, parent1_id, parent2_id FROM ecs.agent_overview WHERE agent_id OPERATOR(pg_catalog.=) 'hbred';
+SELECT spirit_id FROM ecs.enabled_spirits ORDER BY spirit_id LIMIT 2;
 -- the validation paths (their errors are the extension's, not captures)
 SELECT :extschema.ecs_relate('hp2000', 'nobody');
 SELECT :extschema.ecs_relate('hp2000', 'hp2000');
@@ -184,6 +198,10 @@ SELECT * FROM :extschema.ecs_lineage('hchild', 1, 'sideways');
 SELECT :extschema.ecs_kinship('hchild', 'nobody');
 SELECT * FROM :extschema.ecs_find_mates('hchild', 0);
 SELECT * FROM :extschema.ecs_compatibility_batch(ARRAY['hchild'], ARRAY['hp2000', 'hp2001']);
+SELECT :extschema.ecs_breed('hp2000', 'hchild');
+SELECT :extschema.ecs_breed('hp2000', 'hp2000');
+SELECT * FROM :extschema.ecs_agents_near('hp2000', -1);
+SELECT * FROM :extschema.ecs_social_stats('nobody');
 -- ecs_add_trait last: it rewrites every genome
 SELECT :extschema.ecs_add_trait('hostility', 1, 'similar', 0.05, 0.5);
 SELECT :extschema.ecs_add_trait('hostility', 1);
