@@ -78,6 +78,8 @@ push @queries, "SELECT string_agg(x::text, ',') FROM ecs_pair_population(0.1, 20
 push @queries, "SELECT x::text FROM ecs_social_stats('agent4') x" if $have{ecs_social_stats};
 push @queries, "SELECT ecs_agent_position('agent4')::text" if $have{ecs_agent_position};
 push @queries, "SELECT string_agg(x::text, ',') FROM ecs_agents_near('agent4', 5, 10) x" if $have{ecs_agents_near};
+push @queries, "SELECT string_agg(x::text, ',' ORDER BY x::text) FROM ecs_naming_spirits() x" if $have{ecs_naming_spirits};
+push @queries, "SELECT string_agg(x::text, ',' ORDER BY x::text) FROM ecs.agent_overview x WHERE generation = 1" if $have{ecs_social_stats};
 
 foreach my $q (@queries)
 {
@@ -96,6 +98,7 @@ foreach my $w (
 	"SELECT ecs_relate('agent1', 'agent3', 'friend', 0.5)",
 	"SELECT ecs_interact('agent1', 'agent3')",
 	"SELECT ecs_add_trait('nope', 1)",
+	"SELECT ecs_breed('kid1', 'gkid4')",
 	"UPDATE ecs.agents SET active = false WHERE agent_id = 'agent1'")
 {
 	my ($ret, $out, $err) = $standby->psql('postgres', "\\set VERBOSITY verbose\n$w");
