@@ -294,6 +294,41 @@ BEGIN
 END
 $$;
 
+-- Bulk load of interactions: the secondary indexes of ecs.agent_interactions
+-- are dropped before the load and rebuilt after it from their saved
+-- definitions (pg_get_indexdef), the usual bulk-load practice: one sorted
+-- build instead of millions of random inserts.
+CREATE TABLE bench.saved_indexes (name text PRIMARY KEY, def text NOT NULL);
+
+CREATE PROCEDURE bench.drop_interaction_indexes()
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT c.relname, pg_get_indexdef(i.indexrelid) AS def
+               FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+              WHERE i.indrelid = 'ecs.agent_interactions'::regclass AND NOT i.indisprimary
+    LOOP
+        INSERT INTO bench.saved_indexes VALUES (r.relname, r.def);
+        EXECUTE format('DROP INDEX ecs.%I', r.relname);
+    END LOOP;
+END
+$$;
+
+CREATE PROCEDURE bench.restore_interaction_indexes()
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT name, def FROM bench.saved_indexes ORDER BY name LOOP
+        EXECUTE r.def;
+    END LOOP;
+    DELETE FROM bench.saved_indexes;
+END
+$$;
+
 -- bench.validate(): the checks the row trigger and the foreign keys make,
 -- as set-based queries, for a load done with session_replication_role =
 -- replica.  Raises on the first violation; returns a summary.

@@ -83,12 +83,14 @@ else
     psql_run -c "${role:-SELECT}" -c "CALL bench.generate($N, $GENS, $SEED)"
     # interactions: one worker per core, disjoint blocks
     workers=$(nproc 2>/dev/null || echo 2)
+    psql_run -c "CALL bench.drop_interaction_indexes()"
     pids=()
     for ((w = 0; w < workers; w++)); do
         psql_run -c "${role:-SELECT}" -c "CALL bench.generate_interactions($w, $workers)" &
         pids+=($!)
     done
     for p in "${pids[@]}"; do wait "$p"; done
+    psql_run -c "CALL bench.restore_interaction_indexes()"
     psql_run -c "SELECT setval('ecs.agent_interactions_interaction_id_seq', max(interaction_id)) FROM ecs.agent_interactions"
     [ "$SAFE_LOAD" = 1 ] || psql_run -c "SELECT bench.validate()"
     psql_run -c "VACUUM (ANALYZE) ecs.agents, ecs.agent_positions, ecs.agent_relationships, ecs.agent_interactions"
