@@ -62,19 +62,20 @@ DECLARE
     f2 float8;
 BEGIN
     WITH RECURSIVE up(id, d) AS (
-        SELECT v, 0 FROM unnest(ARRAY[a, b]) v
+        SELECT v COLLATE "default", 0 FROM unnest(ARRAY[a, b]) v
         UNION
         SELECT par, up.d + 1
           FROM up
           JOIN ecs.agents g ON g.agent_id = up.id
-         CROSS JOIN LATERAL (VALUES (g.parent1_id::text), (g.parent2_id::text)) pv(par)
+         CROSS JOIN LATERAL (VALUES (g.parent1_id::text COLLATE "default"),
+                                    (g.parent2_id::text COLLATE "default")) pv(par)
          WHERE up.d < depth AND pv.par IS NOT NULL)
-    SELECT array_agg(g.agent_id::text ORDER BY g.generation, g.agent_id),
-           array_agg(g.parent1_id::text ORDER BY g.generation, g.agent_id),
-           array_agg(g.parent2_id::text ORDER BY g.generation, g.agent_id)
+    SELECT array_agg(g.agent_id::text COLLATE "default" ORDER BY g.generation, g.agent_id),
+           array_agg(g.parent1_id::text COLLATE "default" ORDER BY g.generation, g.agent_id),
+           array_agg(g.parent2_id::text COLLATE "default" ORDER BY g.generation, g.agent_id)
       INTO ids, par1, par2
       FROM ecs.agents g
-     WHERE g.agent_id IN (SELECT DISTINCT up.id FROM up);
+     WHERE g.agent_id::text COLLATE "default" IN (SELECT DISTINCT up.id FROM up);
     n := cardinality(ids);
     IF n IS NULL OR NOT (a = ANY (ids)) OR NOT (b = ANY (ids)) THEN
         RAISE EXCEPTION 'agent does not exist' USING ERRCODE = 'no_data_found';
