@@ -91,8 +91,8 @@ else
     done
     for p in "${pids[@]}"; do wait "$p"; done
     psql_run -c "CALL bench.restore_interaction_indexes()"
-    psql_run -c "SELECT setval('ecs.agent_interactions_interaction_id_seq', max(interaction_id)) FROM ecs.agent_interactions"
-    [ "$SAFE_LOAD" = 1 ] || psql_run -c "SELECT bench.validate()"
+    psql_run -c "SELECT setval('ecs.agent_interactions_interaction_id_seq', max(interaction_id)) FROM ecs.agent_interactions" >/dev/null
+    [ "$SAFE_LOAD" = 1 ] || psql_run -At -c "SELECT bench.validate()" >&2
     psql_run -c "VACUUM (ANALYZE) ecs.agents, ecs.agent_positions, ecs.agent_relationships, ecs.agent_interactions"
     end=$(date +%s.%N)
     psql_run -c "UPDATE bench.params SET seconds = $end - $start"
