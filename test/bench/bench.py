@@ -242,7 +242,8 @@ class Bench:
         ids = self.active[:self.reps(30)]
         st = self.timed("SELECT * FROM ecs_find_mates(%(id)s, 5)", [{"id": i} for i in ids])
         a = self.record("mates", "ecs_find_mates(id, 5)", "ecs", st, "EAV self-join + GROUP BY + ORDER BY score LIMIT 5")
-        bst = self.timed(EAV_MATES, [{"id": i} for i in ids[:self.reps(3 if self.big else 5)]], timeout_ms=120000)
+        bst = self.timed(EAV_MATES, [{"id": i} for i in ids[:self.reps(3 if self.big else 5)]], timeout_ms=120000,
+                         warm=0 if self.big else 1)
         b = self.record("mates", "EAV self-join + GROUP BY + ORDER BY score LIMIT 5", "baseline", bst)
         self.section(title, [(a["query"], a, b), (b["query"], b, None)],
                      ["baseline scores traits only (no kinship, no relatedness cap), as the backend did in SQL before its Python pass"])
@@ -271,11 +272,14 @@ class Bench:
             self.record("pair_population", "ecs_pair_population()", "ecs", None, note="n/a")
             return self.section(title, [("ecs_pair_population()", None, None)], ["n/a: ecs_pair_population does not exist"])
         st = self.timed("SELECT count(*) FROM ecs_pair_population()", [None], warm=0,
-                        timeout_ms=1200000 if self.big else 600000)
+                        timeout_ms=300000 if self.big else 600000)
         if st["outs"][0]:
             st["rows"] = st["outs"][0][0][0]
         a = self.record("pair_population", "ecs_pair_population() (count of pairs)", "ecs", st)
-        self.section(title, [(a["query"], a, None)], ["one run; rows = pairs formed"])
+        notes = ["one run; rows = pairs formed"]
+        if st["timeouts"]:
+            notes.append("stopped by statement_timeout after %d s" % ((300 if self.big else 600)))
+        self.section(title, [(a["query"], a, None)], notes)
 
     def w_lineage(self):
         if not self.has("ecs_lineage"):
@@ -289,7 +293,7 @@ class Bench:
                 wl = "lineage_%s_%d" % (direction, d)
                 # the same agents for the function and its baselines: walk
                 # sizes vary by orders of magnitude from agent to agent
-                sample = ids[:self.reps(12)]
+                sample = ids[:self.reps(8 if self.big else 12)]
                 st = self.timed("SELECT * FROM ecs_lineage(%(id)s, %(d)s, %(dir)s)",
                                 [{"id": i, "d": d, "dir": direction} for i in sample], timeout_ms=120000)
                 tmo = 30000 if self.big else 15000
