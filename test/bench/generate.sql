@@ -76,6 +76,31 @@ CREATE FUNCTION bench.social_agent(rank int8, n int8) RETURNS int8
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 AS $$ SELECT 1 + (rank * 2654435761) % n $$;
 
+-- bench.pop: the population as plain integers (agent number, parents'
+-- numbers), built generation by generation without the costs of the real
+-- tables (id domain checks, seven indexes); bench.load() copies it into
+-- ecs.agents and ecs.agent_positions.
+CREATE TABLE bench.pop (
+    num int8 PRIMARY KEY,
+    gen int4 NOT NULL,
+    sex text NOT NULL,
+    spirit_id text NOT NULL,
+    mother int8,
+    father int8,
+    x float8 NOT NULL,
+    y float8 NOT NULL,
+    genome float4[] NOT NULL
+);
+-- relationships, staged with a row number so loaders can split them
+CREATE TABLE bench.rel (
+    rid int8 PRIMARY KEY,
+    agent1_id text NOT NULL,
+    agent2_id text NOT NULL,
+    kind text NOT NULL,
+    strength float8 NOT NULL,
+    since timestamptz NOT NULL
+);
+
 CREATE PROCEDURE bench.generate(n int8, gens int4, seed int8)
 LANGUAGE plpgsql
 AS $$
@@ -90,7 +115,6 @@ DECLARE
     spirits text[];
     npool int4 := 100;
     t0 timestamptz;
-    t1 timestamptz;
     cnt int8;
 BEGIN
     IF n < 100 OR gens < 2 THEN
@@ -117,87 +141,60 @@ BEGIN
 
     -- founders
     t0 := clock_timestamp();
-    INSERT INTO ecs.agents (agent_id, name, sex, spirit_id, generation, born_at, active, genome)
-    SELECT 'agent' || f.num, nm.name, f.sex, f.sp, 0,
-           timestamptz '2000-01-01 00:00:00+00' + ecs_random(s + 10, f.num) * interval '365 days',
-           ecs_random(s + 2, f.num) < 0.70,
-           ARRAY(SELECT ecs_random(s + 11, f.num * 16 + t)::float4
+    INSERT INTO bench.pop (num, gen, sex, spirit_id, x, y, genome)
+    SELECT num, 0,
+           CASE WHEN ecs_random(s + 1, num) < 0.5 THEN 'female' ELSE 'male' END,
+           spirits[1 + floor(ecs_random(s + 3, num) * cardinality(spirits))::int4],
+           ecs_random(s + 8, num) * 1000, ecs_random(s + 9, num) * 1000,
+           ARRAY(SELECT ecs_random(s + 11, num * 16 + t)::float4
                    FROM generate_series(0, nt - 1) AS t ORDER BY t)
-      FROM (SELECT num,
-                   CASE WHEN ecs_random(s + 1, num) < 0.5 THEN 'female' ELSE 'male' END AS sex,
-                   spirits[1 + floor(ecs_random(s + 3, num) * cardinality(spirits))::int4] AS sp
-              FROM generate_series(1::int8, gsize) AS num) f
-      JOIN bench.names nm ON nm.spirit_id = f.sp
-                         AND nm.k = floor(ecs_random(s + 7, f.num) * npool)::int4
-     ORDER BY f.num;
-    INSERT INTO ecs.agent_positions (agent_id, x, y)
-    SELECT 'agent' || num, ecs_random(s + 8, num) * 1000, ecs_random(s + 9, num) * 1000
       FROM generate_series(1::int8, gsize) AS num
-     WHERE ecs_random(s + 13, num) < 0.95;
-    ANALYZE ecs.agents, bench.names;
+     ORDER BY num;
+    ANALYZE bench.pop;
 
     -- the generations
     FOR g IN 0 .. gens - 1 LOOP
         lo := g * gsize + 1;
         hi := (g + 1) * gsize;
         IF g > 0 THEN
-            -- generation g: mother from g-1, father from g-1..g-3, skewed ranks.
-            -- EXECUTE: a fresh plan per generation (the tables grow under it)
+            -- generation g: mother from g-1, father from g-1..g-3, skewed
+            -- ranks; child trait = a random parent's + N(0, mutation_sd);
+            -- position near the mother's.  EXECUTE: a fresh plan each time.
             EXECUTE $q$
-            INSERT INTO ecs.agents (agent_id, name, sex, spirit_id, generation,
-                                    parent1_id, parent2_id, born_at, active, genome)
-            SELECT 'agent' || c.num, nm.name, c.sex, c.sp, $2, c.mother, c.father,
-                   timestamptz '2000-01-01 00:00:00+00' + $2 * interval '1 year'
-                       + ecs_random($1 + 10, c.num) * interval '365 days',
-                   -- ~85% active overall: the young are alive, the old mostly not
-                   ecs_random($1 + 2, c.num) < CASE WHEN $2 >= $3 - 30 THEN 0.97 ELSE 0.70 END,
-                   c.genome
-              FROM (SELECT p.num, p.sex, mo.agent_id::text AS mother, fa.agent_id::text AS father,
-                           CASE WHEN ecs_random($1 + 3, p.num) < 0.5 THEN mo.spirit_id ELSE fa.spirit_id END AS sp,
-                           ARRAY(SELECT greatest(0.0, least(1.0,
-                                     CASE WHEN ecs_random($1 + 11, p.num * 16 + t) < 0.5
-                                          THEN mo.genome[t + 1] ELSE fa.genome[t + 1] END
-                                     + $7[t + 1] * ecs_random_gaussian($1 + 12, p.num * 16 + t)))::float4
-                                   FROM generate_series(0, $6 - 1) AS t ORDER BY t) AS genome
-                      FROM (SELECT num,
-                                   CASE WHEN ecs_random($1 + 1, num) < 0.5 THEN 'female' ELSE 'male' END AS sex,
-                                   ecs_random($1 + 4, num) AS u_mother,
-                                   greatest(0, $2 - 1 - floor(ecs_random($1 + 5, num) * 3)::int4) AS father_gen,
-                                   ecs_random($1 + 6, num) AS u_father
-                              FROM generate_series($4, $5) AS num) p
-                      JOIN bench.breeder_counts mc ON mc.gen = $2 - 1 AND mc.sex = 'female'
-                      JOIN bench.breeders mb ON mb.gen = $2 - 1 AND mb.sex = 'female'
-                                            AND mb.k = floor(mc.cnt * p.u_mother * p.u_mother)::int4
-                      JOIN ecs.agents mo ON mo.agent_id = 'agent' || mb.num
-                      JOIN bench.breeder_counts fc ON fc.gen = p.father_gen AND fc.sex = 'male'
-                      JOIN bench.breeders fb ON fb.gen = p.father_gen AND fb.sex = 'male'
-                                            AND fb.k = floor(fc.cnt * p.u_father * p.u_father)::int4
-                      JOIN ecs.agents fa ON fa.agent_id = 'agent' || fb.num) c
-              JOIN bench.names nm ON nm.spirit_id = c.sp
-                                 AND nm.k = floor(ecs_random($1 + 7, c.num) * $8)::int4
-             ORDER BY c.num
-            $q$ USING s, g, gens, lo, hi, nt, sd, npool;
+            INSERT INTO bench.pop (num, gen, sex, spirit_id, mother, father, x, y, genome)
+            SELECT p.num, $2, p.sex,
+                   CASE WHEN ecs_random($1 + 3, p.num) < 0.5 THEN mo.spirit_id ELSE fa.spirit_id END,
+                   mo.num, fa.num,
+                   greatest(0.0, least(1000.0, mo.x + 30 * ecs_random_gaussian($1 + 8, p.num))),
+                   greatest(0.0, least(1000.0, mo.y + 30 * ecs_random_gaussian($1 + 9, p.num))),
+                   ARRAY(SELECT greatest(0.0, least(1.0,
+                             CASE WHEN ecs_random($1 + 11, p.num * 16 + t) < 0.5
+                                  THEN mo.genome[t + 1] ELSE fa.genome[t + 1] END
+                             + $6[t + 1] * ecs_random_gaussian($1 + 12, p.num * 16 + t)))::float4
+                           FROM generate_series(0, $5 - 1) AS t ORDER BY t)
+              FROM (SELECT num,
+                           CASE WHEN ecs_random($1 + 1, num) < 0.5 THEN 'female' ELSE 'male' END AS sex,
+                           ecs_random($1 + 4, num) AS u_mother,
+                           greatest(0, $2 - 1 - floor(ecs_random($1 + 5, num) * 3)::int4) AS father_gen,
+                           ecs_random($1 + 6, num) AS u_father
+                      FROM generate_series($3, $4) AS num) p
+              JOIN bench.breeder_counts mc ON mc.gen = $2 - 1 AND mc.sex = 'female'
+              JOIN bench.breeders mb ON mb.gen = $2 - 1 AND mb.sex = 'female'
+                                    AND mb.k = floor(mc.cnt * p.u_mother * p.u_mother)::int4
+              JOIN bench.pop mo ON mo.num = mb.num
+              JOIN bench.breeder_counts fc ON fc.gen = p.father_gen AND fc.sex = 'male'
+              JOIN bench.breeders fb ON fb.gen = p.father_gen AND fb.sex = 'male'
+                                    AND fb.k = floor(fc.cnt * p.u_father * p.u_father)::int4
+              JOIN bench.pop fa ON fa.num = fb.num
+             ORDER BY p.num
+            $q$ USING s, g, lo, hi, nt, sd;
             GET DIAGNOSTICS cnt = ROW_COUNT;
             IF cnt <> gsize THEN
                 RAISE EXCEPTION 'generation % has % agents, expected %', g, cnt, gsize;
             END IF;
-            -- positions near the mother's (or anywhere when she has none)
-            EXECUTE $q$
-            INSERT INTO ecs.agent_positions (agent_id, x, y)
-            SELECT a.agent_id,
-                   greatest(0.0, least(1000.0, coalesce(mp.x, ecs_random($1 + 8, num) * 1000)
-                                               + 30 * ecs_random_gaussian($1 + 8, num))),
-                   greatest(0.0, least(1000.0, coalesce(mp.y, ecs_random($1 + 9, num) * 1000)
-                                               + 30 * ecs_random_gaussian($1 + 9, num)))
-              FROM generate_series($2, $3) AS num
-              JOIN ecs.agents a ON a.agent_id = 'agent' || num
-              LEFT JOIN ecs.agent_positions mp ON mp.agent_id = a.parent1_id
-             WHERE ecs_random($1 + 13, num) < 0.95
-             ORDER BY num
-            $q$ USING s, lo, hi;
             -- keep the statistics the next plans see close to the data
             IF g & (g - 1) = 0 THEN
-                ANALYZE ecs.agents, ecs.agent_positions, bench.breeders, bench.breeder_counts;
+                ANALYZE bench.pop, bench.breeders, bench.breeder_counts;
             END IF;
         END IF;
         -- this generation's breeders, numbered per sex
@@ -211,46 +208,97 @@ BEGIN
             RAISE EXCEPTION 'generation % lacks a sex', g;
         END IF;
     END LOOP;
-    ANALYZE ecs.agents, ecs.agent_positions;
-    INSERT INTO bench.gen_timing VALUES ('agents+positions', extract(epoch FROM clock_timestamp() - t0), n);
+    ANALYZE bench.pop;
+    INSERT INTO bench.gen_timing VALUES ('pedigree and genomes', extract(epoch FROM clock_timestamp() - t0), n);
 
     -- relationships (~1 per agent): mates = the parent pairs (half of them),
     -- friends (0.4 n) and rivals (0.2 n) between power-law-social agents and
     -- their neighbours in numbering (same family line / generation)
     t0 := clock_timestamp();
-    INSERT INTO ecs.agent_relationships (agent1_id, agent2_id, kind, strength, since)
-    SELECT DISTINCT ON (a1, a2, kind) a1, a2, kind, strength, since
-      FROM (SELECT CASE WHEN (x COLLATE "C") < (y COLLATE "C") THEN x ELSE y END AS a1,
-                   CASE WHEN (x COLLATE "C") < (y COLLATE "C") THEN y ELSE x END AS a2,
-                   kind, strength, since
-              FROM (SELECT a.parent1_id::text AS x, a.parent2_id::text AS y, 'mate' AS kind,
-                           round((0.3 + 0.7 * ecs_random(s + 20, min(num)))::numeric, 3)::float8 AS strength,
-                           min(a.born_at) - interval '300 days' AS since
-                      FROM generate_series(gsize + 1, n) AS num
-                      JOIN ecs.agents a ON a.agent_id = 'agent' || num
-                     GROUP BY a.parent1_id, a.parent2_id
-                    HAVING ecs_random(s + 21, min(num)) < 0.5
-                    UNION ALL
-                    SELECT 'agent' || bench.social_agent(floor(n * ecs_random(s + 22, i) ^ 2)::int8, n),
-                           'agent' || (1 + (bench.social_agent(floor(n * ecs_random(s + 22, i) ^ 2)::int8, n) - 1
-                                            + (1 + floor(abs(ecs_random_gaussian(s + 23, i)) * gsize))::int8) % n),
-                           CASE WHEN ecs_random(s + 24, i) < 0.67 THEN 'friend' ELSE 'rival' END,
-                           CASE WHEN ecs_random(s + 24, i) < 0.67
-                                THEN round((0.1 + 0.9 * ecs_random(s + 25, i))::numeric, 3)::float8
-                                ELSE -round((0.1 + 0.9 * ecs_random(s + 25, i))::numeric, 3)::float8 END,
-                           timestamptz '2040-01-01 00:00:00+00' + ecs_random(s + 26, i) * interval '3650 days'
-                      FROM generate_series(1::int8, (n * 6) / 10) AS i) r
-             WHERE x <> y) q
-     ORDER BY a1, a2, kind, since;
+    INSERT INTO bench.rel (rid, agent1_id, agent2_id, kind, strength, since)
+    SELECT row_number() OVER (ORDER BY a1, a2, kind), a1, a2, kind, strength, since
+      FROM (SELECT DISTINCT ON (a1, a2, kind) a1, a2, kind, strength, since
+              FROM (SELECT CASE WHEN (x COLLATE "C") < (y COLLATE "C") THEN x ELSE y END AS a1,
+                           CASE WHEN (x COLLATE "C") < (y COLLATE "C") THEN y ELSE x END AS a2,
+                           kind, strength, since
+                      FROM (SELECT 'agent' || p.mother AS x, 'agent' || p.father AS y, 'mate' AS kind,
+                                   round((0.3 + 0.7 * ecs_random(s + 20, min(p.num)))::numeric, 3)::float8 AS strength,
+                                   timestamptz '2000-01-01 00:00:00+00' + min(p.gen) * interval '1 year'
+                                       - interval '300 days' AS since
+                              FROM bench.pop p
+                             WHERE p.mother IS NOT NULL
+                             GROUP BY p.mother, p.father
+                            HAVING ecs_random(s + 21, min(p.num)) < 0.5
+                            UNION ALL
+                            SELECT 'agent' || bench.social_agent(floor(n * ecs_random(s + 22, i) ^ 2)::int8, n),
+                                   'agent' || (1 + (bench.social_agent(floor(n * ecs_random(s + 22, i) ^ 2)::int8, n) - 1
+                                                    + (1 + floor(abs(ecs_random_gaussian(s + 23, i)) * gsize))::int8) % n),
+                                   CASE WHEN ecs_random(s + 24, i) < 0.67 THEN 'friend' ELSE 'rival' END,
+                                   CASE WHEN ecs_random(s + 24, i) < 0.67
+                                        THEN round((0.1 + 0.9 * ecs_random(s + 25, i))::numeric, 3)::float8
+                                        ELSE -round((0.1 + 0.9 * ecs_random(s + 25, i))::numeric, 3)::float8 END,
+                                   timestamptz '2040-01-01 00:00:00+00' + ecs_random(s + 26, i) * interval '3650 days'
+                              FROM generate_series(1::int8, (n * 6) / 10) AS i) r
+                     WHERE x <> y) q
+             ORDER BY a1, a2, kind, since) d;
     GET DIAGNOSTICS cnt = ROW_COUNT;
-    INSERT INTO bench.gen_timing VALUES ('relationships', extract(epoch FROM clock_timestamp() - t0), cnt);
+    INSERT INTO bench.gen_timing VALUES ('relationships (staged)', extract(epoch FROM clock_timestamp() - t0), cnt);
+END
+$$;
 
-    PERFORM setval('ecs.agent_number_seq', n);
+-- bench.load(worker, nworkers): copy the agents, positions and relationships
+-- of this worker's share (contiguous ranges, in order) into the ecs tables.
+-- Parallel workers need session_replication_role = replica (no foreign-key
+-- checks across the shares); with the triggers on, run one worker.
+CREATE PROCEDURE bench.load(worker int4, nworkers int4)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    n int8;
+    s int8;
+    gens int4;
+    nrel int8;
+    npool int4;
+    lo int8;
+    hi int8;
+    t0 timestamptz := clock_timestamp();
+BEGIN
+    SELECT p.n, p.seed, p.gens INTO n, s, gens FROM bench.params p;
+    SELECT count(*) INTO npool FROM bench.names WHERE spirit_id = (SELECT min(spirit_id) FROM bench.names);
+    lo := n * worker / nworkers + 1;
+    hi := n * (worker + 1) / nworkers;
+    INSERT INTO ecs.agents (agent_id, name, sex, spirit_id, generation,
+                            parent1_id, parent2_id, born_at, active, genome)
+    SELECT 'agent' || p.num, nm.name, p.sex, p.spirit_id, p.gen,
+           'agent' || p.mother, 'agent' || p.father,
+           timestamptz '2000-01-01 00:00:00+00' + p.gen * interval '1 year'
+               + ecs_random(s + 10, p.num) * interval '365 days',
+           -- ~86% active overall: the young are alive, the old mostly not
+           ecs_random(s + 2, p.num) < CASE WHEN p.gen >= gens - 30 THEN 0.97 ELSE 0.70 END,
+           p.genome
+      FROM bench.pop p
+      JOIN bench.names nm ON nm.spirit_id = p.spirit_id
+                         AND nm.k = floor(ecs_random(s + 7, p.num) * npool)::int4
+     WHERE p.num BETWEEN lo AND hi
+     ORDER BY p.num;
+    INSERT INTO ecs.agent_positions (agent_id, x, y)
+    SELECT 'agent' || p.num, p.x, p.y
+      FROM bench.pop p
+     WHERE p.num BETWEEN lo AND hi AND ecs_random(s + 13, p.num) < 0.95
+     ORDER BY p.num;
+    SELECT count(*) INTO nrel FROM bench.rel;
+    INSERT INTO ecs.agent_relationships (agent1_id, agent2_id, kind, strength, since)
+    SELECT r.agent1_id, r.agent2_id, r.kind, r.strength, r.since
+      FROM bench.rel r
+     WHERE r.rid BETWEEN nrel * worker / nworkers + 1 AND nrel * (worker + 1) / nworkers
+     ORDER BY r.rid;
+    INSERT INTO bench.gen_timing VALUES ('agents, positions, relationships, worker ' || worker,
+                                         extract(epoch FROM clock_timestamp() - t0), hi - lo + 1);
 END
 $$;
 
 -- interactions (~10 per agent): interaction i is a pure function of (seed, i),
--- with interaction_id = i, so workers can insert disjoint blocks of 100000
+-- with interaction_id = i, so workers can insert disjoint blocks of 50000
 -- in parallel (worker w of nworkers takes the blocks b with b % nworkers = w)
 -- and the table comes out the same.
 CREATE PROCEDURE bench.generate_interactions(worker int4, nworkers int4)
@@ -268,9 +316,9 @@ BEGIN
     SELECT p.n, p.seed INTO n, s FROM bench.params p;
     total := n * 10;
     b := worker;
-    WHILE b * 100000 < total LOOP
-        lo := b * 100000 + 1;
-        hi := least((b + 1) * 100000, total);
+    WHILE b * 50000 < total LOOP
+        lo := b * 50000 + 1;
+        hi := least((b + 1) * 50000, total);
         INSERT INTO ecs.agent_interactions (interaction_id, agent1_id, agent2_id, kind, outcome, occurred_at)
         SELECT i, 'agent' || ini, 'agent' || CASE WHEN tgt = ini THEN 1 + ini % n ELSE tgt END,
                (ARRAY['meet', 'meet', 'meet', 'trade', 'trade', 'play', 'groom', 'fight'])
@@ -294,13 +342,13 @@ BEGIN
 END
 $$;
 
--- Bulk load of interactions: the secondary indexes of ecs.agent_interactions
--- are dropped before the load and rebuilt after it from their saved
--- definitions (pg_get_indexdef), the usual bulk-load practice: one sorted
--- build instead of millions of random inserts.
+-- Bulk load: the secondary indexes of the ecs tables (every index but the
+-- primary keys, which the foreign keys need) are dropped before the load and
+-- rebuilt after it from their saved definitions (pg_get_indexdef), the usual
+-- bulk-load practice: one sorted build instead of millions of random inserts.
 CREATE TABLE bench.saved_indexes (name text PRIMARY KEY, def text NOT NULL);
 
-CREATE PROCEDURE bench.drop_interaction_indexes()
+CREATE PROCEDURE bench.drop_indexes()
 LANGUAGE plpgsql
 AS $$
 DECLARE
@@ -308,7 +356,10 @@ DECLARE
 BEGIN
     FOR r IN SELECT c.relname, pg_get_indexdef(i.indexrelid) AS def
                FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-              WHERE i.indrelid = 'ecs.agent_interactions'::regclass AND NOT i.indisprimary
+              WHERE i.indrelid IN ('ecs.agents'::regclass, 'ecs.agent_positions'::regclass,
+                                   'ecs.agent_relationships'::regclass, 'ecs.agent_interactions'::regclass)
+                AND NOT i.indisprimary AND NOT i.indisunique
+                AND NOT EXISTS (SELECT FROM pg_constraint k WHERE k.conindid = i.indexrelid)
     LOOP
         INSERT INTO bench.saved_indexes VALUES (r.relname, r.def);
         EXECUTE format('DROP INDEX ecs.%I', r.relname);
@@ -316,7 +367,7 @@ BEGIN
 END
 $$;
 
-CREATE PROCEDURE bench.restore_interaction_indexes()
+CREATE PROCEDURE bench.restore_indexes()
 LANGUAGE plpgsql
 AS $$
 DECLARE

@@ -81,16 +81,20 @@ else
     role=""
     [ "$SAFE_LOAD" = 1 ] || role="SET session_replication_role = replica"
     psql_run -c "${role:-SELECT}" -c "CALL bench.generate($N, $GENS, $SEED)"
-    # interactions: one worker per core, disjoint blocks
+    # load: one worker per core (one when the triggers are on, so that
+    # parents are written before their children), secondary indexes rebuilt
+    # afterwards
     workers=$(nproc 2>/dev/null || echo 2)
-    psql_run -c "CALL bench.drop_interaction_indexes()"
+    [ "$SAFE_LOAD" = 1 ] && workers=1
+    psql_run -c "CALL bench.drop_indexes()"
     pids=()
     for ((w = 0; w < workers; w++)); do
-        psql_run -c "${role:-SELECT}" -c "CALL bench.generate_interactions($w, $workers)" &
+        psql_run -c "${role:-SELECT}" -c "CALL bench.load($w, $workers)" \
+            -c "CALL bench.generate_interactions($w, $workers)" &
         pids+=($!)
     done
     for p in "${pids[@]}"; do wait "$p"; done
-    psql_run -c "CALL bench.restore_interaction_indexes()"
+    psql_run -c "CALL bench.restore_indexes()"
     psql_run -c "SELECT setval('ecs.agent_interactions_interaction_id_seq', max(interaction_id)) FROM ecs.agent_interactions" >/dev/null
     [ "$SAFE_LOAD" = 1 ] || psql_run -At -c "SELECT bench.validate()" >&2
     psql_run -c "VACUUM (ANALYZE) ecs.agents, ecs.agent_positions, ecs.agent_relationships, ecs.agent_interactions"
