@@ -126,66 +126,6 @@ COMMENT ON FUNCTION @extschema@.ecs_check_unit(pg_catalog.float8, pg_catalog.tex
     'returns a value in [-1, 1], else 22023';
 
 ------------------------------------------------------------------------------
--- names
-------------------------------------------------------------------------------
-
--- one weighted draw of a component of type ctype for spirit, with u in [0,1)
-CREATE FUNCTION @extschema@.ecs_pick_component(spirit pg_catalog.text, ctype pg_catalog.text, u pg_catalog.float8)
-RETURNS pg_catalog.text
-LANGUAGE sql STABLE STRICT PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT c.value
-      FROM (SELECT nc.value,
-                   pg_catalog.sum(nc.weight) OVER (ORDER BY nc.component_id) AS cw,
-                   pg_catalog.sum(nc.weight) OVER () AS total
-              FROM ecs.naming_components nc
-             WHERE nc.component_type OPERATOR(pg_catalog.=) ctype
-               AND (nc.spirit_id IS NULL OR nc.spirit_id OPERATOR(pg_catalog.=) spirit)) c
-     WHERE c.cw OPERATOR(pg_catalog.>) (u OPERATOR(pg_catalog.*) c.total)
-     ORDER BY c.cw
-     LIMIT 1
-$$;
-COMMENT ON FUNCTION @extschema@.ecs_pick_component(pg_catalog.text, pg_catalog.text, pg_catalog.float8) IS
-    'weighted draw of one name component (shared or of the spirit); u in [0, 1)';
-
-CREATE FUNCTION @extschema@.ecs_generate_name(spirit pg_catalog.text, seed pg_catalog.int8 DEFAULT NULL)
-RETURNS pg_catalog.text
-LANGUAGE plpgsql VOLATILE PARALLEL RESTRICTED
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    s int8 := coalesce(seed, (random() * 9.0e18)::int8);
-    disp text;
-    given text;
-    suffix text;
-    title text;
-BEGIN
-    IF spirit IS NULL THEN
-        RETURN NULL;
-    END IF;
-    PERFORM @extschema@.ecs_check_spirit(spirit);
-    SELECT sp.display_name INTO disp FROM ecs.naming_spirits sp WHERE sp.spirit_id OPERATOR(pg_catalog.=) spirit;
-    given := coalesce(@extschema@.ecs_pick_component(spirit, 'prefix', @extschema@.ecs_random(s, 0)), '')
-          || coalesce(@extschema@.ecs_pick_component(spirit, 'root', @extschema@.ecs_random(s, 1)), '');
-    IF given = '' THEN
-        given := disp;
-    END IF;
-    given := upper(left(given, 1)) || substr(given, 2);
-    IF @extschema@.ecs_random(s, 2) < 0.25 THEN
-        suffix := @extschema@.ecs_pick_component(spirit, 'suffix', @extschema@.ecs_random(s, 3));
-        IF suffix IS NOT NULL THEN
-            given := given || ' ' || suffix;
-        END IF;
-    END IF;
-    title := @extschema@.ecs_pick_component(spirit, 'title', @extschema@.ecs_random(s, 4));
-    RETURN given || ' of the ' || CASE WHEN title IS NULL THEN '' ELSE title || ' ' END || disp;
-END
-$$;
-COMMENT ON FUNCTION @extschema@.ecs_generate_name(pg_catalog.text, pg_catalog.int8) IS
-    'a name for an agent of the spirit, e.g. "Swiftfang of the Grey Wolf"; deterministic for a seed, random when seed is NULL';
-
-------------------------------------------------------------------------------
 -- spawning founders
 ------------------------------------------------------------------------------
 
@@ -198,7 +138,6 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     s int8 := coalesce(seed, (random() * 9.0e18)::int8);
-    ntraits int4;
     spirits text[];
 BEGIN
     IF n IS NULL OR n < 0 OR n > 1000000 THEN
@@ -206,10 +145,11 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Spawn between 0 and 1000000 agents per call.';
     END IF;
-    IF id_prefix IS NULL OR id_prefix COLLATE "C" !~ '^[A-Za-z0-9_-]{1,50}$' THEN
+    -- a prefix of 2..44 characters keeps prefix || number within 3..64
+    IF id_prefix IS NULL OR id_prefix COLLATE "C" !~ '^[A-Za-z0-9_-]{2,44}$' THEN
         RAISE EXCEPTION 'invalid agent id prefix "%"', coalesce(id_prefix, 'NULL')
             USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'The prefix is 1 to 50 characters of A-Z, a-z, 0-9, _ and -; a number follows it.';
+                  HINT = 'The prefix is 2 to 44 characters of A-Z, a-z, 0-9, _ and -; a number follows it.';
     END IF;
     IF spirit IS NULL THEN
         SELECT pg_catalog.array_agg(sp.spirit_id ORDER BY sp.spirit_id) INTO spirits
@@ -222,8 +162,9 @@ BEGIN
     ELSE
         spirits := ARRAY[@extschema@.ecs_check_spirit(spirit)];
     END IF;
-    SELECT pg_catalog.count(*) INTO ntraits FROM ecs.trait_catalog;
-
+    -- The catalog is counted inside the INSERT, whose snapshot is taken
+    -- after it has locked ecs.agents: an ecs_add_trait() that committed
+    -- while this call waited is seen, and the genomes have its length.
     RETURN QUERY
     WITH draws AS (
         SELECT i,
@@ -237,7 +178,8 @@ BEGIN
            d.sp,
            0,
            ARRAY(SELECT @extschema@.ecs_random(s, d.i * 4096 + 16 + t)::float4
-                   FROM pg_catalog.generate_series(0, ntraits - 1) AS t ORDER BY t)
+                   FROM pg_catalog.generate_series(0, (SELECT pg_catalog.count(*)::int4 - 1 FROM ecs.trait_catalog)) AS t
+                  ORDER BY t)
       FROM draws d
      ORDER BY d.i
     RETURNING agent_id::text;
@@ -352,9 +294,12 @@ BEGIN
                   HINT = 'Every agent gets default_value for the new trait; use a finite number between 0 and 1.';
     END IF;
 
-    -- one consistent change: no agent is written while the catalog grows
-    LOCK TABLE ecs.trait_catalog IN SHARE ROW EXCLUSIVE MODE;
+    -- one consistent change: no agent is written while the catalog grows.
+    -- Lock order agents, then catalog: the order every writer of agents
+    -- follows (its row trigger reads the catalog after the INSERT/UPDATE
+    -- has locked agents), so the two never deadlock.
     LOCK TABLE ecs.agents IN SHARE ROW EXCLUSIVE MODE;
+    LOCK TABLE ecs.trait_catalog IN SHARE ROW EXCLUSIVE MODE;
     IF EXISTS (SELECT FROM ecs.trait_catalog c WHERE c.trait_name OPERATOR(pg_catalog.=) name) THEN
         RAISE EXCEPTION 'trait "%" already exists', name
             USING ERRCODE = 'unique_violation';
