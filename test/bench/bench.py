@@ -451,6 +451,9 @@ class Bench:
         times, errs = [], {}
         self.conn.autocommit = False
         try:
+            # open the outer transaction first, so that each call below runs
+            # in a savepoint of it and everything is rolled back at the end
+            self.cur.execute("SELECT 1")
             for k, (p1, p2) in enumerate(pairs):
                 t0 = time.perf_counter()
                 try:
