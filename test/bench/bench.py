@@ -210,11 +210,11 @@ class Bench:
         self.big = self.n >= 500000
         self.gen_timing = self.q("SELECT step, seconds, rows FROM bench.gen_timing ORDER BY seconds DESC")
         self.counts = dict(self.q("""
-            SELECT 'agents', count(*) FROM ecs.agents UNION ALL
-            SELECT 'active agents', count(*) FROM ecs.agents WHERE active UNION ALL
-            SELECT 'positions', count(*) FROM ecs.agent_positions UNION ALL
-            SELECT 'relationships', count(*) FROM ecs.agent_relationships UNION ALL
-            SELECT 'interactions', count(*) FROM ecs.agent_interactions"""))
+            SELECT 'agents', (SELECT count(*) FROM ecs.agents) UNION ALL
+            SELECT 'active agents', (SELECT count(*) FROM ecs.agents WHERE active) UNION ALL
+            SELECT 'positions', (SELECT count(*) FROM ecs.agent_positions) UNION ALL
+            SELECT 'relationships', (SELECT count(*) FROM ecs.agent_relationships) UNION ALL
+            SELECT 'interactions', (SELECT count(*) FROM ecs.agent_interactions)"""))
         seed = str(self.seed)
 
         def sample(where, k):
