@@ -97,3 +97,76 @@ extern int	ecs_walk(char **seeds, int nseeds, bool up, int max_depth,
 /* validate.c: the catalog size and the genome check */
 extern int	ecs_catalog_size(void);
 extern void ecs_genome_check(ArrayType *arr, const char *id, int ntraits);
+
+/*
+ * genome.c: the trait catalog and the pure trait score.
+ *
+ * score(a, b) = 1 - sum_t w_t |target_t(a) - b_t| / sum_t w_t, computed in
+ * double from the stored float4 values, always in catalog order, by
+ * ecs_weighted_l1(): every path (SQL scan, batch, pairwise) gets bit-identical
+ * scores, so ties are ties everywhere.
+ */
+typedef struct EcsCatalog
+{
+	int			ntraits;
+	double	   *weight;			/* [ntraits] */
+	bool	   *complement;		/* [ntraits] */
+	double	   *mutation_sd;	/* [ntraits] */
+	double		weight_sum;
+} EcsCatalog;
+
+extern EcsCatalog *ecs_catalog_load(MemoryContext cxt);
+extern float4 *ecs_genome_values(Datum genome, const char *id, int ntraits);
+extern void ecs_genome_target(const EcsCatalog *cat, const float4 *a, double *target);
+
+static inline double
+ecs_weighted_l1(const double *target, const double *weight, const float4 *b, int n)
+{
+	double		sum = 0.0;
+	int			t;
+
+	for (t = 0; t < n; t++)
+	{
+		double		d = target[t] - (double) b[t];
+
+		sum += weight[t] * (d < 0 ? -d : d);
+	}
+	return sum;
+}
+
+static inline double
+ecs_score_from_l1(double l1, double weight_sum)
+{
+	return 1.0 - l1 / weight_sum;
+}
+
+/*
+ * kinship.c: the pedigree graph of a call, kinship over truncated
+ * sub-pedigrees (SPEC section 3).
+ */
+typedef struct EcsPedigree EcsPedigree;
+
+extern EcsPedigree *ecs_pedigree_create(MemoryContext cxt, int depth);
+extern void ecs_pedigree_load(EcsPedigree *ped, char **ids, int n);
+extern int	ecs_pedigree_find(EcsPedigree *ped, const char *id);
+extern bool ecs_pedigree_may_relate(EcsPedigree *ped, int a, int b);
+extern double ecs_pedigree_kinship(EcsPedigree *ped, int a, int b);
+extern double ecs_relatedness_value(EcsPedigree *ped, int a, int b);
+extern double ecs_final_score(double trait_score, double relatedness);
+
+/* compatibility.c: agents with their genomes, read by id */
+typedef struct EcsAgent
+{
+	char		id[ECS_AGENT_ID_MAX + 1];
+	bool		found;
+	bool		active;
+	char		sex;			/* 'f', 'm' or '\0' */
+	int32		generation;
+	float4	   *genome;			/* [ntraits], in the caller's context */
+} EcsAgent;
+
+extern void ecs_agents_fetch(char **ids, int n, const EcsCatalog *cat,
+							 MemoryContext cxt, EcsAgent *out);
+extern const char *ecs_ineligible_reason(const EcsAgent *a, const EcsAgent *b,
+										 double relatedness);
+extern char **ecs_distinct_agents(char **ids, int n, int *map, int *ndistinct);

@@ -1,0 +1,113 @@
+-- kinship, relatedness, inbreeding (SPEC section 3), checked by hand on a
+-- small pedigree and against the tabular reference on a collapsed one
+SET extra_float_digits = 0;
+\set VERBOSITY terse
+-- errors print their SQLSTATE on the line after
+
+-- a hand-built pedigree (ids kinA..kinH): A x B -> C, D (full sibs); C x D -> E;
+-- A x G -> F (half sib of C and D); H unrelated founder
+INSERT INTO ecs.agents (agent_id, sex, genome) SELECT id, sex, array_fill(0.5::real, ARRAY[16])
+  FROM (VALUES ('kinA', 'female'), ('kinB', 'male'), ('kinG', 'male'), ('kinH', 'female')) v(id, sex);
+INSERT INTO ecs.agents (agent_id, sex, generation, parent1_id, parent2_id, genome)
+SELECT id, sex, 1, p1, p2, array_fill(0.5::real, ARRAY[16])
+  FROM (VALUES ('kinC', 'female', 'kinA', 'kinB'), ('kinD', 'male', 'kinA', 'kinB'), ('kinF', 'male', 'kinA', 'kinG')) v(id, sex, p1, p2);
+INSERT INTO ecs.agents (agent_id, sex, generation, parent1_id, parent2_id, genome)
+VALUES ('kinE', 'female', 2, 'kinC', 'kinD', array_fill(0.5::real, ARRAY[16]));
+
+-- textbook values at the default depth 4
+SELECT a, b, ecs_kinship(a, b) AS phi, ecs_relatedness(a, b) AS r
+  FROM (VALUES ('kinA', 'kinA'), ('kinA', 'kinB'), ('kinA', 'kinC'), ('kinC', 'kinA'), ('kinC', 'kinD'), ('kinC', 'kinF'),
+               ('kinE', 'kinE'), ('kinE', 'kinA'), ('kinE', 'kinC'), ('kinH', 'kinE'), ('kinF', 'kinE')) v(a, b)
+ ORDER BY a, b;
+-- inbreeding: F(E) = phi(C, D) = 1/4; founders and children of unrelated parents 0
+SELECT x, ecs_inbreeding(x) AS f FROM (VALUES ('kinA'), ('kinC'), ('kinE'), ('kinF')) v(x) ORDER BY x;
+
+-- truncation: at depth 0 only a and b themselves are members
+SET ecs_agents.kinship_depth = 0;
+SELECT ecs_kinship('kinC', 'kinD') AS sibs_d0, ecs_kinship('kinE', 'kinE') AS self_d0, ecs_kinship('kinA', 'kinC') AS parent_child_d0;
+-- depth 1: a parent link between two members counts even past the depth
+-- from one side: E's parents (depth 1) link to A (depth 0 from A)
+SET ecs_agents.kinship_depth = 1;
+SELECT ecs_kinship('kinE', 'kinA') AS e_a_d1, ecs_kinship('kinC', 'kinD') AS sibs_d1, ecs_inbreeding('kinE') AS f_e_d1;
+RESET ecs_agents.kinship_depth;
+
+-- the reference (test/fixtures/reference.sql: tabular method in PL/pgSQL)
+-- agrees with the C functions on a collapsed 10-generation pedigree
+\i test/fixtures/pedigree.sql
+\i test/fixtures/reference.sql
+SELECT count(*) AS agents, count(*) FILTER (WHERE active) AS active FROM ecs.agents WHERE agent_id LIKE 'px%';
+CREATE TEMP TABLE kin_pairs AS
+SELECT 'px9_' || i AS a, 'px9_' || j AS b FROM generate_series(0, 23) i, generate_series(0, 23) j WHERE i <= j
+UNION ALL
+SELECT 'px' || (floor(ecs_random(5, n) * 10))::int || '_' || (floor(ecs_random(6, n) * 24))::int,
+       'px' || (floor(ecs_random(7, n) * 10))::int || '_' || (floor(ecs_random(8, n) * 24))::int
+  FROM generate_series(1, 120) n;
+SELECT count(*) AS pairs FROM kin_pairs;
+SET ecs_agents.kinship_depth = 0;
+SELECT count(*) AS pairs, count(*) FILTER (WHERE abs(ecs_kinship(a, b) - ecs_ref.kinship(a, b, 0)) > 1e-12) AS mismatches,
+       count(*) FILTER (WHERE ecs_ref.kinship(a, b, 0) > 0 AND a <> b) AS related
+  FROM kin_pairs;
+SET ecs_agents.kinship_depth = 1;
+SELECT count(*) AS pairs, count(*) FILTER (WHERE abs(ecs_kinship(a, b) - ecs_ref.kinship(a, b, 1)) > 1e-12) AS mismatches,
+       count(*) FILTER (WHERE ecs_ref.kinship(a, b, 1) > 0 AND a <> b) AS related
+  FROM kin_pairs;
+SET ecs_agents.kinship_depth = 2;
+SELECT count(*) AS pairs, count(*) FILTER (WHERE abs(ecs_kinship(a, b) - ecs_ref.kinship(a, b, 2)) > 1e-12) AS mismatches,
+       count(*) FILTER (WHERE ecs_ref.kinship(a, b, 2) > 0 AND a <> b) AS related
+  FROM kin_pairs;
+RESET ecs_agents.kinship_depth;
+SELECT count(*) AS pairs, count(*) FILTER (WHERE abs(ecs_kinship(a, b) - ecs_ref.kinship(a, b, 4)) > 1e-12) AS mismatches,
+       count(*) FILTER (WHERE abs(ecs_relatedness(a, b) - 2 * ecs_ref.kinship(a, b, 4)) > 1e-12) AS r_mismatches,
+       count(*) FILTER (WHERE ecs_ref.kinship(a, b, 4) > 0 AND a <> b) AS related
+  FROM kin_pairs;
+SET ecs_agents.kinship_depth = 6;
+SELECT count(*) AS pairs, count(*) FILTER (WHERE abs(ecs_kinship(a, b) - ecs_ref.kinship(a, b, 6)) > 1e-12) AS mismatches
+  FROM kin_pairs WHERE a LIKE 'px9%' AND b LIKE 'px9%' AND b < 'px9_13';
+RESET ecs_agents.kinship_depth;
+-- inbreeding = kinship of the parents, for every agent of the last generation
+SELECT count(*) AS agents,
+       count(*) FILTER (WHERE abs(ecs_inbreeding(a.agent_id) - ecs_ref.kinship(a.parent1_id, a.parent2_id, 4)) > 1e-12) AS mismatches,
+       count(*) FILTER (WHERE ecs_inbreeding(a.agent_id) > 0) AS inbred
+  FROM ecs.agents a WHERE a.agent_id LIKE 'px9%';
+-- symmetric
+SELECT count(*) FILTER (WHERE ecs_kinship(a, b) <> ecs_kinship(b, a)) AS asymmetric FROM kin_pairs;
+
+-- NULL arguments: STRICT, NULL result
+SELECT ecs_kinship(NULL, 'kinA') IS NULL AS k1, ecs_kinship('kinA', NULL) IS NULL AS k2,
+       ecs_relatedness(NULL, NULL) IS NULL AS r, ecs_inbreeding(NULL) IS NULL AS f;
+
+-- invalid input
+SELECT ecs_kinship('k', 'kinA');
+\echo :LAST_ERROR_SQLSTATE
+SELECT ecs_kinship('kinA', 'bad id!');
+\echo :LAST_ERROR_SQLSTATE
+SELECT ecs_relatedness(repeat('x', 65), 'kinA');
+\echo :LAST_ERROR_SQLSTATE
+SELECT ecs_inbreeding('');
+\echo :LAST_ERROR_SQLSTATE
+-- unknown agents
+SELECT ecs_kinship('kinA', 'nobody');
+\echo :LAST_ERROR_SQLSTATE
+SELECT ecs_relatedness('nobody', 'kinA');
+\echo :LAST_ERROR_SQLSTATE
+SELECT ecs_inbreeding('nobody');
+\echo :LAST_ERROR_SQLSTATE
+
+-- a pedigree cycle written with the trigger disabled: 22000, never a loop
+ALTER TABLE ecs.agents DISABLE TRIGGER agents_before_write;
+UPDATE ecs.agents SET parent1_id = 'kinE' WHERE agent_id = 'kinA';
+ALTER TABLE ecs.agents ENABLE TRIGGER agents_before_write;
+SELECT ecs_kinship('kinE', 'kinH');
+\echo :LAST_ERROR_SQLSTATE
+SELECT ecs_inbreeding('kinE');
+\echo :LAST_ERROR_SQLSTATE
+-- outside the sub-pedigree the cycle does not matter
+SELECT ecs_kinship('kinH', 'kinG') AS unrelated_founders;
+-- walks terminate, each agent once
+SELECT agent_id, depth FROM ecs_lineage('kinE', 10, 'ancestors') ORDER BY depth, agent_id;
+SELECT agent_id, depth FROM ecs_lineage('kinA', 10, 'descendants') ORDER BY depth, agent_id;
+UPDATE ecs.agents SET parent1_id = NULL WHERE agent_id = 'kinA';
+
+-- clean up
+DROP SCHEMA ecs_ref CASCADE;
+DELETE FROM ecs.agents WHERE agent_id LIKE 'px%' OR agent_id LIKE 'kin_';

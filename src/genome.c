@@ -1,0 +1,172 @@
+/*-------------------------------------------------------------------------
+ *
+ * genome.c
+ *		Genome access and the trait score (SPEC section 3), pure: no I/O but
+ *		the one SPI read of the trait catalog.
+ *
+ *		target_t(a) = a_t (similar) or 1 - a_t (complement)
+ *		trait_score(a, b) = 1 - sum_t w_t |target_t(a) - b_t| / sum_t w_t
+ *
+ * ecs_genome_score(genome, target, weights) is the per-row scorer that mate
+ * search pushes into `ORDER BY score DESC LIMIT k` (SPEC section 9): a pure
+ * function of the candidate's genome and two constant arrays.
+ *
+ * Invariants: stored genomes are validated by the agents trigger; a genome
+ * whose length no longer matches the catalog (catalog edited by hand, rows
+ * loaded with triggers off) is reported as 22000 data_exception, never read
+ * past its end.
+ *
+ * IDENTIFICATION
+ *		src/genome.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "ecs_agents.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+
+static const char *const catalog_sql =
+"SELECT position, weight, mode OPERATOR(pg_catalog.=) 'complement', mutation_sd "
+"FROM ecs.trait_catalog ORDER BY position";
+
+/*
+ * ecs_catalog_load
+ *		Read the trait catalog (connected to SPI).  Result in cxt.
+ *		22000 when positions are not 0..n-1 or the catalog is empty.
+ */
+EcsCatalog *
+ecs_catalog_load(MemoryContext cxt)
+{
+	SPIPlanPtr	plan = ecs_plan(ECS_PLAN_CATALOG, catalog_sql, 0, NULL);
+	EcsCatalog *cat;
+	uint64		i;
+	int			rc;
+
+	rc = SPI_execute_plan(plan, NULL, NULL, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "could not read the trait catalog: %s", SPI_result_code_string(rc));
+	if (SPI_processed == 0 || SPI_processed > ECS_MAX_TRAITS)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("the trait catalog has %llu traits", (unsigned long long) SPI_processed),
+				 errhint("The catalog needs between 1 and %d traits.", ECS_MAX_TRAITS)));
+
+	cat = MemoryContextAllocZero(cxt, sizeof(EcsCatalog));
+	cat->ntraits = (int) SPI_processed;
+	cat->weight = MemoryContextAlloc(cxt, sizeof(double) * cat->ntraits);
+	cat->complement = MemoryContextAlloc(cxt, sizeof(bool) * cat->ntraits);
+	cat->mutation_sd = MemoryContextAlloc(cxt, sizeof(double) * cat->ntraits);
+	cat->weight_sum = 0.0;
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		int			pos = DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull));
+
+		if (pos != (int) i)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("trait catalog positions are not dense"),
+					 errdetail("Expected position %d, found %d.", (int) i, pos),
+					 errhint("Positions run from 0 to the number of traits minus one; change the catalog with ecs_add_trait().")));
+		cat->weight[i] = DatumGetFloat8(SPI_getbinval(tup, desc, 2, &isnull));
+		cat->complement[i] = DatumGetBool(SPI_getbinval(tup, desc, 3, &isnull));
+		cat->mutation_sd[i] = DatumGetFloat8(SPI_getbinval(tup, desc, 4, &isnull));
+		cat->weight_sum += cat->weight[i];
+	}
+	SPI_freetuptable(SPI_tuptable);
+	return cat;
+}
+
+/*
+ * ecs_genome_values
+ *		The float4 values of a stored genome, checked against the catalog
+ *		size.  Returns a pointer into the detoasted array (current context).
+ */
+float4 *
+ecs_genome_values(Datum genome, const char *id, int ntraits)
+{
+	ArrayType  *arr = DatumGetArrayTypeP(genome);
+	int			n = ARR_NDIM(arr) == 1 ? ARR_DIMS(arr)[0] : 0;
+
+	if (ARR_ELEMTYPE(arr) != FLOAT4OID || ARR_HASNULL(arr) || n != ntraits)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("genome of agent \"%s\" does not match the trait catalog", id),
+				 errdetail("The genome has %d values, the catalog %d traits.", n, ntraits),
+				 errhint("Genomes are checked on write; this one was written before the catalog changed or with triggers off.")));
+	return (float4 *) ARR_DATA_PTR(arr);
+}
+
+/*
+ * ecs_genome_target
+ *		target[t] = a[t] or 1 - a[t] by the trait's mode, in double.
+ */
+void
+ecs_genome_target(const EcsCatalog *cat, const float4 *a, double *target)
+{
+	int			t;
+
+	for (t = 0; t < cat->ntraits; t++)
+		target[t] = cat->complement[t] ? 1.0 - (double) a[t] : (double) a[t];
+}
+
+/* a one-dimensional float8 array without NULLs, of n elements */
+static double *
+float8_array_values(ArrayType *arr, const char *what, int *n)
+{
+	if (ARR_ELEMTYPE(arr) != FLOAT8OID || ARR_NDIM(arr) != 1 ||
+		(ARR_HASNULL(arr) && array_contains_nulls(arr)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be a one-dimensional float8 array without NULLs", what)));
+	*n = ARR_DIMS(arr)[0];
+	return (double *) ARR_DATA_PTR(arr);
+}
+
+PG_FUNCTION_INFO_V1(ecs_genome_score);
+
+/*
+ * ecs_genome_score(genome real[], target float8[], weights float8[]) float8
+ *		1 - sum w|target - genome| / sum w.  IMMUTABLE STRICT; 22023 when
+ *		the arrays differ in length, hold NULLs, or the weights do not sum
+ *		to a positive finite number; a genome holding NULLs or of another
+ *		length scores NULL (it cannot be compared).
+ */
+Datum
+ecs_genome_score(PG_FUNCTION_ARGS)
+{
+	ArrayType  *g = PG_GETARG_ARRAYTYPE_P(0);
+	int			nt,
+				nw,
+				ng;
+	double	   *target = float8_array_values(PG_GETARG_ARRAYTYPE_P(1), "target", &nt);
+	double	   *weight = float8_array_values(PG_GETARG_ARRAYTYPE_P(2), "weights", &nw);
+	double		wsum = 0.0;
+	int			t;
+
+	if (nt != nw)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("target and weights differ in length"),
+				 errdetail("target has %d values, weights %d.", nt, nw)));
+	for (t = 0; t < nw; t++)
+		wsum += weight[t];
+	if (!(wsum > 0.0) || isinf(wsum))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("weights must sum to a positive finite number")));
+	ng = ARR_NDIM(g) == 1 ? ARR_DIMS(g)[0] : 0;
+	if (ARR_ELEMTYPE(g) != FLOAT4OID || ng != nt ||
+		(ARR_HASNULL(g) && array_contains_nulls(g)))
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8(ecs_score_from_l1(ecs_weighted_l1(target, weight,
+													   (float4 *) ARR_DATA_PTR(g), nt),
+									   wsum));
+}

@@ -1,0 +1,714 @@
+/*-------------------------------------------------------------------------
+ *
+ * kinship.c
+ *		Kinship over the truncated pedigree (SPEC section 3): the pedigree
+ *		graph of a call, the coefficient of coancestry, relatedness and
+ *		inbreeding, and the SQL functions ecs_kinship, ecs_relatedness and
+ *		ecs_inbreeding.
+ *
+ * The graph (EcsPedigree) holds the agents a call has loaded with
+ * ecs_walk() -- every visible agent within `depth` generations above the
+ * seeds -- and interns the ids of their parents, loaded or not.  For a pair
+ * (a, b) the sub-pedigree is every loaded agent within `depth` generations
+ * above a or above b; a parent link counts when both ends are members
+ * (even past the depth from one side); other parents are unknown.  Then
+ *
+ *		phi(x, x) = 1/2 (1 + phi(p1(x), p2(x)))
+ *		phi(x, y) = 1/2 (phi(x, p1(y)) + phi(x, p2(y)))	y not an ancestor of x
+ *		phi(unknown, .) = 0
+ *
+ * evaluated by memoised recursion along a topological order of the
+ * sub-pedigree (parents first): of two distinct agents the one later in the
+ * order is never an ancestor of the other.  A cycle inside the sub-pedigree
+ * is reported as 22000 data_exception naming agents on it.
+ *
+ * A quick exact filter avoids that work for unrelated pairs: phi(a, b) > 0
+ * needs a common member ancestor, and one then lies within depth+1
+ * generations of both, so the sets S(x) = {agents within depth of x} plus
+ * their parents are disjoint for every pair with phi = 0 ... and for some
+ * pairs with phi > 0 they are not, which is all the filter needs.
+ *
+ * Memory: nodes, S-sets and scratch live in the pedigree's context; the
+ * memo of one pair is bounded by (members)^2 and capped (54000).
+ *
+ * IDENTIFICATION
+ *		src/kinship.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "ecs_agents.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
+
+/* memo entries one pair may use before 54000 */
+#define ECS_KINSHIP_MAX_MEMO	(16 * 1024 * 1024)
+/* sub-pedigrees up to this size use a dense memo matrix */
+#define ECS_KINSHIP_DENSE		256
+
+typedef struct PedNode
+{
+	char	   *id;
+	int32		p1;				/* interned parent index, -1 when NULL */
+	int32		p2;
+	bool		loaded;			/* its row was read (visible to the caller) */
+	int32		nsig;			/* S-set size, -1 until computed */
+	int32	   *sig;			/* sorted S-set */
+} PedNode;
+
+typedef struct PedKey
+{
+	char		key[ECS_AGENT_ID_MAX + 1];
+	int32		idx;
+} PedKey;
+
+struct EcsPedigree
+{
+	MemoryContext cxt;
+	int			depth;
+	HTAB	   *index;
+	PedNode    *nodes;
+	int			n;
+	int			cap;
+	/* per-pair scratch, sized cap */
+	int32	   *seen_a;
+	int32	   *seen_b;
+	int32	   *local;
+	int32		stamp;
+	int32	   *queue;
+	int32	   *qdepth;
+};
+
+typedef struct MemoEntry
+{
+	uint64		key;
+	double		value;
+} MemoEntry;
+
+typedef struct KinCtx
+{
+	int			m;				/* members */
+	int32	   *node;			/* member -> pedigree node */
+	int32	   *p1;				/* member -> member parent or -1 */
+	int32	   *p2;
+	int32	   *ord;			/* topological position */
+	double	   *dense;			/* m*m, NaN = unknown, or NULL */
+	HTAB	   *memo;
+	long		computed;
+} KinCtx;
+
+static void sub_pedigree(EcsPedigree *ped, int32 *member, int m, KinCtx *k,
+						 const char *who_a, const char *who_b);
+
+/*
+ * ecs_pedigree_create
+ *		An empty graph for kinship truncated at depth, in a child of cxt.
+ */
+EcsPedigree *
+ecs_pedigree_create(MemoryContext cxt, int depth)
+{
+	MemoryContext pcxt = AllocSetContextCreate(cxt, "ecs pedigree", ALLOCSET_DEFAULT_SIZES);
+	EcsPedigree *ped = MemoryContextAllocZero(pcxt, sizeof(EcsPedigree));
+	HASHCTL		ctl;
+
+	ped->cxt = pcxt;
+	ped->depth = depth;
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = ECS_AGENT_ID_MAX + 1;
+	ctl.entrysize = sizeof(PedKey);
+	ctl.hcxt = pcxt;
+	ped->index = hash_create("ecs pedigree index", 1024, &ctl,
+							 HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	ped->cap = 256;
+	ped->nodes = MemoryContextAlloc(pcxt, sizeof(PedNode) * ped->cap);
+	ped->seen_a = MemoryContextAllocZero(pcxt, sizeof(int32) * ped->cap);
+	ped->seen_b = MemoryContextAllocZero(pcxt, sizeof(int32) * ped->cap);
+	ped->local = MemoryContextAlloc(pcxt, sizeof(int32) * ped->cap);
+	ped->queue = MemoryContextAlloc(pcxt, sizeof(int32) * ped->cap);
+	ped->qdepth = MemoryContextAlloc(pcxt, sizeof(int32) * ped->cap);
+	return ped;
+}
+
+/* index of id, interning it (not loaded) when new */
+static int
+intern(EcsPedigree *ped, const char *id)
+{
+	PedKey	   *k;
+	bool		found;
+
+	k = hash_search(ped->index, id, HASH_ENTER, &found);
+	if (!found)
+	{
+		PedNode    *nd;
+
+		if (ped->n >= ped->cap)
+		{
+			int			newcap = ped->cap * 2;
+
+			ped->nodes = repalloc_huge(ped->nodes, sizeof(PedNode) * (Size) newcap);
+			ped->seen_a = repalloc_huge(ped->seen_a, sizeof(int32) * (Size) newcap);
+			ped->seen_b = repalloc_huge(ped->seen_b, sizeof(int32) * (Size) newcap);
+			ped->local = repalloc_huge(ped->local, sizeof(int32) * (Size) newcap);
+			ped->queue = repalloc_huge(ped->queue, sizeof(int32) * (Size) newcap);
+			ped->qdepth = repalloc_huge(ped->qdepth, sizeof(int32) * (Size) newcap);
+			memset(ped->seen_a + ped->cap, 0, sizeof(int32) * (newcap - ped->cap));
+			memset(ped->seen_b + ped->cap, 0, sizeof(int32) * (newcap - ped->cap));
+			ped->cap = newcap;
+		}
+		k->idx = ped->n;
+		nd = &ped->nodes[ped->n++];
+		nd->id = MemoryContextStrdup(ped->cxt, id);
+		nd->p1 = nd->p2 = -1;
+		nd->loaded = false;
+		nd->nsig = -1;
+		nd->sig = NULL;
+	}
+	return k->idx;
+}
+
+/*
+ * ecs_pedigree_find
+ *		Index of a loaded agent, or -1.
+ */
+int
+ecs_pedigree_find(EcsPedigree *ped, const char *id)
+{
+	PedKey	   *k = hash_search(ped->index, id, HASH_FIND, NULL);
+
+	if (k == NULL || !ped->nodes[k->idx].loaded)
+		return -1;
+	return k->idx;
+}
+
+/*
+ * ecs_pedigree_load
+ *		Load every visible agent within depth generations above ids (SPI,
+ *		connected).  The walk is capped at max_lineage_nodes per seed.
+ */
+void
+ecs_pedigree_load(EcsPedigree *ped, char **ids, int n)
+{
+	MemoryContext walkcxt;
+	EcsAgentRow *rows;
+	int			nrows;
+	int			i;
+	int64		cap = (int64) ecs_max_lineage_nodes * Max(n, 1);
+
+	if (n <= 0)
+		return;
+	walkcxt = AllocSetContextCreate(CurrentMemoryContext, "ecs pedigree walk",
+									ALLOCSET_DEFAULT_SIZES);
+	nrows = ecs_walk(ids, n, true, ped->depth, (int) Min(cap, (int64) MaxAllocHugeSize / sizeof(EcsAgentRow) / 2),
+					 walkcxt, &rows);
+	for (i = 0; i < nrows; i++)
+	{
+		int			x = intern(ped, rows[i].agent_id);
+		PedNode    *nd;
+
+		CHECK_FOR_INTERRUPTS();
+		if (ped->nodes[x].loaded)
+			continue;
+		/* intern the parents first: interning may move the array */
+		if (rows[i].parent1_id[0])
+			(void) intern(ped, rows[i].parent1_id);
+		if (rows[i].parent2_id[0])
+			(void) intern(ped, rows[i].parent2_id);
+		nd = &ped->nodes[x];
+		nd->loaded = true;
+		nd->p1 = rows[i].parent1_id[0] ? intern(ped, rows[i].parent1_id) : -1;
+		nd->p2 = rows[i].parent2_id[0] ? intern(ped, rows[i].parent2_id) : -1;
+	}
+	MemoryContextDelete(walkcxt);
+}
+
+/*
+ * BFS over loaded nodes from start up to depth; marks seen[] with the
+ * current stamp.  Returns the number of nodes queued in ped->queue (with
+ * their depth in ped->qdepth).  When with_parents, parents of nodes at the
+ * last depth are appended too (loaded or not): the S-set.
+ */
+static int
+bfs_up(EcsPedigree *ped, int start, int32 *seen, bool with_parents)
+{
+	int			head = 0,
+				tail = 0;
+
+	seen[start] = ped->stamp;
+	ped->queue[tail] = start;
+	ped->qdepth[tail++] = 0;
+	while (head < tail)
+	{
+		int			x = ped->queue[head];
+		int			dx = ped->qdepth[head++];
+		int			par[2];
+		int			j;
+
+		CHECK_FOR_INTERRUPTS();
+		if (!ped->nodes[x].loaded)
+			continue;
+		if (dx >= ped->depth && !with_parents)
+			continue;
+		if (dx > ped->depth)
+			continue;
+		par[0] = ped->nodes[x].p1;
+		par[1] = ped->nodes[x].p2;
+		for (j = 0; j < 2; j++)
+		{
+			int			p = par[j];
+
+			if (p < 0 || seen[p] == ped->stamp)
+				continue;
+			seen[p] = ped->stamp;
+			ped->queue[tail] = p;
+			ped->qdepth[tail++] = dx + 1;
+		}
+	}
+	return tail;
+}
+
+static int
+cmp_int32(const void *a, const void *b)
+{
+	int32		x = *(const int32 *) a;
+	int32		y = *(const int32 *) b;
+
+	return (x > y) - (x < y);
+}
+
+static void
+compute_sig(EcsPedigree *ped, int x)
+{
+	int			n;
+	PedNode    *nd;
+
+	ped->stamp++;
+	n = bfs_up(ped, x, ped->seen_a, true);
+	nd = &ped->nodes[x];
+	nd->sig = MemoryContextAlloc(ped->cxt, sizeof(int32) * n);
+	memcpy(nd->sig, ped->queue, sizeof(int32) * n);
+	nd->nsig = n;
+
+	/*
+	 * A cycle among x's own members must be reported even for pairs the
+	 * filter clears (a cycle mixing both sides always meets the filter).
+	 */
+	{
+		MemoryContext scratch = AllocSetContextCreate(CurrentMemoryContext, "ecs cycle check",
+													  ALLOCSET_SMALL_SIZES);
+		MemoryContext oldcxt = MemoryContextSwitchTo(scratch);
+		int32	   *member = palloc(sizeof(int32) * n);
+		int			m = 0,
+					i;
+		KinCtx		k;
+
+		for (i = 0; i < n; i++)
+			if (ped->qdepth[i] <= ped->depth && ped->nodes[nd->sig[i]].loaded)
+				member[m++] = nd->sig[i];
+		sub_pedigree(ped, member, m, &k, nd->id, NULL);
+		MemoryContextSwitchTo(oldcxt);
+		MemoryContextDelete(scratch);
+	}
+	qsort(nd->sig, n, sizeof(int32), cmp_int32);
+}
+
+/*
+ * ecs_pedigree_may_relate
+ *		False only when phi(a, b) is certainly 0 (disjoint S-sets).
+ */
+bool
+ecs_pedigree_may_relate(EcsPedigree *ped, int a, int b)
+{
+	PedNode    *na,
+			   *nb;
+	int			i = 0,
+				j = 0;
+
+	if (a == b)
+		return true;
+	if (ped->nodes[a].nsig < 0)
+		compute_sig(ped, a);
+	if (ped->nodes[b].nsig < 0)
+		compute_sig(ped, b);
+	na = &ped->nodes[a];
+	nb = &ped->nodes[b];
+	while (i < na->nsig && j < nb->nsig)
+	{
+		if (na->sig[i] == nb->sig[j])
+			return true;
+		if (na->sig[i] < nb->sig[j])
+			i++;
+		else
+			j++;
+	}
+	return false;
+}
+
+static double
+memo_get(KinCtx *k, int x, int y, bool *found)
+{
+	if (k->dense)
+	{
+		double		v = k->dense[(Size) x * k->m + y];
+
+		*found = !isnan(v);
+		return v;
+	}
+	else
+	{
+		uint64		key = ((uint64) (uint32) x << 32) | (uint32) y;
+		MemoEntry  *e = hash_search(k->memo, &key, HASH_FIND, NULL);
+
+		*found = (e != NULL);
+		return e ? e->value : 0.0;
+	}
+}
+
+static void
+memo_put(KinCtx *k, int x, int y, double v)
+{
+	if (k->dense)
+		k->dense[(Size) x * k->m + y] = v;
+	else
+	{
+		uint64		key = ((uint64) (uint32) x << 32) | (uint32) y;
+		MemoEntry  *e;
+
+		if (hash_get_num_entries(k->memo) >= ECS_KINSHIP_MAX_MEMO)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("kinship computation is too large"),
+					 errdetail("The sub-pedigree has %d agents.", k->m),
+					 errhint("Lower ecs_agents.kinship_depth.")));
+		e = hash_search(k->memo, &key, HASH_ENTER, NULL);
+		e->value = v;
+	}
+}
+
+/* phi over members x, y (or -1 = unknown) */
+static double
+phi(KinCtx *k, int x, int y)
+{
+	double		v;
+	bool		found;
+
+	if (x < 0 || y < 0)
+		return 0.0;
+	if (x != y && k->ord[x] > k->ord[y])
+	{
+		int			t = x;
+
+		x = y;
+		y = t;
+	}
+	/* now y is x or later in the order: y is not an ancestor of x */
+	v = memo_get(k, x, y, &found);
+	if (found)
+		return v;
+	check_stack_depth();
+	if ((++k->computed & 1023) == 0)
+		CHECK_FOR_INTERRUPTS();
+	if (x == y)
+		v = 0.5 * (1.0 + phi(k, k->p1[x], k->p2[x]));
+	else
+		v = 0.5 * (phi(k, x, k->p1[y]) + phi(k, x, k->p2[y]));
+	memo_put(k, x, y, v);
+	return v;
+}
+
+/*
+ * sub_pedigree
+ *		Fill k (p1, p2, ord) for the members member[0..m-1]: parent links
+ *		between loaded members, and a topological order, parents first
+ *		(Kahn).  A cycle raises 22000 naming the pair and agents on or below
+ *		the cycle.  Allocates in the current context.
+ */
+static void
+sub_pedigree(EcsPedigree *ped, int32 *member, int m, KinCtx *k,
+			 const char *who_a, const char *who_b)
+{
+	int32	   *nkids,
+			   *kid_start,
+			   *kids,
+			   *pending,
+			   *order;
+	int			head,
+				tail,
+				i;
+
+	ped->stamp++;
+	for (i = 0; i < m; i++)
+	{
+		ped->local[member[i]] = i;
+		ped->seen_a[member[i]] = ped->stamp;
+	}
+	k->m = m;
+	k->node = member;
+	k->p1 = palloc(sizeof(int32) * Max(m, 1));
+	k->p2 = palloc(sizeof(int32) * Max(m, 1));
+	k->ord = palloc(sizeof(int32) * Max(m, 1));
+	k->computed = 0;
+	for (i = 0; i < m; i++)
+	{
+		PedNode    *nd = &ped->nodes[member[i]];
+
+		k->p1[i] = (nd->p1 >= 0 && ped->seen_a[nd->p1] == ped->stamp) ? ped->local[nd->p1] : -1;
+		k->p2[i] = (nd->p2 >= 0 && ped->seen_a[nd->p2] == ped->stamp) ? ped->local[nd->p2] : -1;
+	}
+
+	nkids = palloc0(sizeof(int32) * Max(m, 1));
+	pending = palloc0(sizeof(int32) * Max(m, 1));
+	for (i = 0; i < m; i++)
+	{
+		if (k->p1[i] >= 0)
+		{
+			nkids[k->p1[i]]++;
+			pending[i]++;
+		}
+		if (k->p2[i] >= 0)
+		{
+			nkids[k->p2[i]]++;
+			pending[i]++;
+		}
+	}
+	kid_start = palloc(sizeof(int32) * (m + 1));
+	kid_start[0] = 0;
+	for (i = 0; i < m; i++)
+		kid_start[i + 1] = kid_start[i] + nkids[i];
+	kids = palloc(sizeof(int32) * Max(kid_start[m], 1));
+	memset(nkids, 0, sizeof(int32) * Max(m, 1));
+	for (i = 0; i < m; i++)
+	{
+		if (k->p1[i] >= 0)
+			kids[kid_start[k->p1[i]] + nkids[k->p1[i]]++] = i;
+		if (k->p2[i] >= 0)
+			kids[kid_start[k->p2[i]] + nkids[k->p2[i]]++] = i;
+	}
+	order = palloc(sizeof(int32) * Max(m, 1));
+	head = tail = 0;
+	for (i = 0; i < m; i++)
+		if (pending[i] == 0)
+			order[tail++] = i;
+	while (head < tail)
+	{
+		int			x = order[head];
+		int			j;
+
+		k->ord[x] = head++;
+		for (j = kid_start[x]; j < kid_start[x + 1]; j++)
+			if (--pending[kids[j]] == 0)
+				order[tail++] = kids[j];
+	}
+	if (tail < m)
+	{
+		StringInfoData buf;
+		int			shown = 0;
+
+		initStringInfo(&buf);
+		for (i = 0; i < m && shown < 10; i++)
+			if (pending[i] > 0)
+			{
+				appendStringInfo(&buf, "%s\"%s\"", shown ? ", " : "", ped->nodes[member[i]].id);
+				shown++;
+			}
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 who_b ?
+				 errmsg("pedigree of agents \"%s\" and \"%s\" contains a cycle", who_a, who_b) :
+				 errmsg("pedigree of agent \"%s\" contains a cycle", who_a),
+				 errdetail("Agents on or below the cycle: %s.", buf.data),
+				 errhint("Fix parent1_id / parent2_id of these agents; writes check for cycles, so this data was loaded with triggers disabled or by concurrent re-parenting.")));
+	}
+}
+
+/*
+ * ecs_pedigree_kinship
+ *		phi(a, b) over the sub-pedigree of (a, b); both loaded nodes.
+ *		22000 when the sub-pedigree holds a cycle.
+ */
+double
+ecs_pedigree_kinship(EcsPedigree *ped, int a, int b)
+{
+	MemoryContext scratch = AllocSetContextCreate(CurrentMemoryContext, "ecs kinship",
+												  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext oldcxt = MemoryContextSwitchTo(scratch);
+	KinCtx		k;
+	int			na,
+				nb,
+				i,
+				m = 0;
+	int32	   *member;
+	double		result;
+
+	if (!ped->nodes[a].loaded || !ped->nodes[b].loaded)
+		elog(ERROR, "kinship of an agent that was not loaded");
+
+	/* members: loaded agents within depth of a, or of b */
+	ped->stamp++;
+	na = bfs_up(ped, a, ped->seen_a, false);
+	member = palloc(sizeof(int32) * (Size) (na + ped->n));
+	for (i = 0; i < na; i++)
+		if (ped->nodes[ped->queue[i]].loaded)
+			member[m++] = ped->queue[i];
+	nb = bfs_up(ped, b, ped->seen_b, false);
+	for (i = 0; i < nb; i++)
+	{
+		int			x = ped->queue[i];
+
+		if (ped->nodes[x].loaded && ped->seen_a[x] != ped->stamp)
+			member[m++] = x;
+	}
+	sub_pedigree(ped, member, m, &k, ped->nodes[a].id, ped->nodes[b].id);
+
+	if (m <= ECS_KINSHIP_DENSE)
+	{
+		k.dense = palloc(sizeof(double) * (Size) m * m);
+		for (i = 0; i < m * m; i++)
+			k.dense[i] = NAN;
+		k.memo = NULL;
+	}
+	else
+	{
+		HASHCTL		ctl;
+
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = sizeof(uint64);
+		ctl.entrysize = sizeof(MemoEntry);
+		ctl.hcxt = scratch;
+		k.dense = NULL;
+		k.memo = hash_create("ecs kinship memo", 4096, &ctl,
+							 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	result = phi(&k, ped->local[a], ped->local[b]);
+
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextDelete(scratch);
+	return result;
+}
+
+/*
+ * ecs_relatedness_value
+ *		r(a, b) = 2 phi(a, b), 0 without computing when the filter says so.
+ */
+double
+ecs_relatedness_value(EcsPedigree *ped, int a, int b)
+{
+	if (!ecs_pedigree_may_relate(ped, a, b))
+		return 0.0;
+	return 2.0 * ecs_pedigree_kinship(ped, a, b);
+}
+
+/*
+ * ecs_final_score
+ *		trait_score * max(0, 1 - kinship_penalty * r)
+ */
+double
+ecs_final_score(double trait_score, double relatedness)
+{
+	double		f = 1.0 - ecs_kinship_penalty * relatedness;
+
+	return trait_score * (f > 0.0 ? f : 0.0);
+}
+
+/*
+ * Load the pair's pedigree and return phi(a, b).  P0002 when either agent
+ * is unknown or hidden.  Connected to SPI.
+ */
+static double
+kinship_of(char *a, char *b)
+{
+	EcsPedigree *ped = ecs_pedigree_create(CurrentMemoryContext, ecs_kinship_depth);
+	char	   *ids[2];
+	int			ia,
+				ib;
+
+	ids[0] = a;
+	ids[1] = b;
+	ecs_pedigree_load(ped, ids, 2);
+	ia = ecs_pedigree_find(ped, a);
+	if (ia < 0)
+		ecs_report_unknown_agent(a);
+	ib = ecs_pedigree_find(ped, b);
+	if (ib < 0)
+		ecs_report_unknown_agent(b);
+	if (!ecs_pedigree_may_relate(ped, ia, ib))
+		return 0.0;
+	return ecs_pedigree_kinship(ped, ia, ib);
+}
+
+PG_FUNCTION_INFO_V1(ecs_kinship);
+PG_FUNCTION_INFO_V1(ecs_relatedness);
+PG_FUNCTION_INFO_V1(ecs_inbreeding);
+
+/*
+ * ecs_kinship(a text, b text) float8 -- phi(a, b).  STRICT STABLE.
+ * 22023 bad id, P0002 unknown agent, 22000 cycle, 54000 too large.
+ */
+Datum
+ecs_kinship(PG_FUNCTION_ARGS)
+{
+	char	   *a = ecs_agent_id_check(PG_GETARG_TEXT_PP(0), "a");
+	char	   *b = ecs_agent_id_check(PG_GETARG_TEXT_PP(1), "b");
+	double		v;
+
+	SPI_connect();
+	v = kinship_of(a, b);
+	SPI_finish();
+	PG_RETURN_FLOAT8(v);
+}
+
+/*
+ * ecs_relatedness(a text, b text) float8 -- 2 phi(a, b).  For a = b this
+ * is 1 + F(a).  STRICT STABLE; errors as ecs_kinship.
+ */
+Datum
+ecs_relatedness(PG_FUNCTION_ARGS)
+{
+	char	   *a = ecs_agent_id_check(PG_GETARG_TEXT_PP(0), "a");
+	char	   *b = ecs_agent_id_check(PG_GETARG_TEXT_PP(1), "b");
+	double		v;
+
+	SPI_connect();
+	v = 2.0 * kinship_of(a, b);
+	SPI_finish();
+	PG_RETURN_FLOAT8(v);
+}
+
+/*
+ * ecs_inbreeding(x text) float8 -- F(x) = phi(p1(x), p2(x)), computed as
+ * ecs_kinship of the two parents; 0 when a parent is NULL or hidden.
+ */
+Datum
+ecs_inbreeding(PG_FUNCTION_ARGS)
+{
+	char	   *x = ecs_agent_id_check(PG_GETARG_TEXT_PP(0), "x");
+	EcsPedigree *ped;
+	int			ix;
+	int			p1,
+				p2;
+	double		v = 0.0;
+
+	SPI_connect();
+	ped = ecs_pedigree_create(CurrentMemoryContext, ecs_kinship_depth + 1);
+	ecs_pedigree_load(ped, &x, 1);
+	ix = ecs_pedigree_find(ped, x);
+	if (ix < 0)
+		ecs_report_unknown_agent(x);
+	p1 = ped->nodes[ix].p1;
+	p2 = ped->nodes[ix].p2;
+	if (p1 >= 0 && p2 >= 0 && ped->nodes[p1].loaded && ped->nodes[p2].loaded)
+	{
+		char	   *a = pstrdup(ped->nodes[p1].id);
+		char	   *b = pstrdup(ped->nodes[p2].id);
+
+		v = kinship_of(a, b);
+	}
+	SPI_finish();
+	PG_RETURN_FLOAT8(v);
+}
