@@ -42,13 +42,15 @@ t0=$SECONDS
 # ---------------------------------------------------------------------------
 # population
 # ---------------------------------------------------------------------------
-generator=""
-for g in "$ECS_ROOT"/test/bench/generate.sh "$ECS_ROOT"/test/bench/gen_population.sh; do
-    [ -f "$g" ] && { generator=$g; break; }
-done
-if [ -n "$generator" ]; then
-    ecs_log "population: $AGENTS agents with ${generator#"$ECS_ROOT"/}"
-    bash "$generator" "$AGENTS" "$SEED"
+generator="$ECS_ROOT/test/bench/generate.sql"
+if [ -f "$generator" ]; then
+    # the benchmark's generator: founders, 4 more generations, positions,
+    # relationships and interactions (loaded with triggers off, then validated)
+    ecs_log "population: $AGENTS agents with test/bench/generate.sql"
+    PGOPTIONS="-c client_min_messages=warning" q -v n="$AGENTS" -v gens=5 -v seed="$SEED" -v fast=on \
+        -f "$generator" >/dev/null
+    [ "$(q -At -c 'SELECT pg_catalog.count(*) FROM ecs.agents')" -gt 0 ] ||
+        { echo "demo: $generator made no agents" >&2; exit 1; }
 else
     ecs_log "population: $AGENTS agents (founders, then 4 generations)"
     # One set-based INSERT per generation.  Parents: a random female and a
@@ -88,6 +90,7 @@ SELECT 'agent' || pg_catalog.nextval('ecs.agent_number_seq'),
 SQL
     done
 fi
+if [ ! -f "$generator" ]; then
 ecs_log "population ready in $((SECONDS - t0))s; adding positions, relationships, interactions"
 
 # components: a position for everyone, random friendships and rivalries, a
@@ -123,8 +126,10 @@ SELECT x.id, y.id,
   JOIN ids x ON x.n = 1 + pg_catalog.floor(ecs_random(:seed + 2, i * 5) * :agents)
   JOIN ids y ON y.n = 1 + pg_catalog.floor(ecs_random(:seed + 2, i * 5 + 1) * :agents)
  WHERE x.id <> y.id;
-VACUUM ANALYZE;
 SQL
+fi
+q -c 'VACUUM ANALYZE' >/dev/null
+ecs_log "population and components ready in $((SECONDS - t0))s"
 
 # what the naive application has: an EAV trait table (indexed), a recursive
 # CTE, PL/pgSQL recursion for kinship

@@ -6,6 +6,7 @@ recursive CTEs and a Redis cache, here each endpoint is one SQL call:
     endpoint                              SQL
     GET  /agents/{id}/mates               ecs_find_mates(...)
     GET  /compatibility?a=..&b=..         ecs_compatibility(a, b) / ecs_compatibility_explain(a, b)
+    (client only)                         ecs_compatibility_batch(a[], b[]), ecs_find_mates_batch(ids[], k)
     GET  /agents/{id}/social              ecs_social_stats(agent_id, since)
     GET  /agents/{id}/lineage             ecs_lineage(agent_id, max_depth, direction)
     GET  /spirits                         ecs_naming_spirits() (or the ecs.naming_spirits table)
@@ -194,6 +195,12 @@ class EcsClient:
         """{trait_score, relatedness, final_score, eligible, reason}."""
         self._need("ecs_compatibility_explain")
         return self.query("SELECT * FROM ecs_compatibility_explain(%s::text, %s::text)", (a, b))[0]
+
+    def compatibility_batch(self, a_ids, b_ids):
+        """Scores of the pairs (a_ids[i], b_ids[i]): list of {agent1_id, agent2_id, score}."""
+        self._need("ecs_compatibility_batch")
+        return self.query("SELECT * FROM ecs_compatibility_batch(%s::text[], %s::text[])",
+                          (list(a_ids), list(b_ids)))
 
     def social_stats(self, agent_id, since=None):
         """Interaction and relationship statistics of one agent (one dict)."""

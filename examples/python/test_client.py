@@ -204,6 +204,18 @@ def compatibility_explain_types():
 
 
 @check
+def compatibility_batch_takes_text_arrays():
+    a = ["agent1", "agent3", "agent5"]
+    b = ["agent2", "agent4", "agent1"]
+    rows = CLIENT.compatibility_batch(a, b)
+    assert [(r["agent1_id"], r["agent2_id"]) for r in rows] == list(zip(a, b)), rows
+    for r in rows:
+        assert isinstance(r["score"], float)
+        assert abs(r["score"] - CLIENT.compatibility(r["agent1_id"], r["agent2_id"])) < 1e-12, r
+    assert CLIENT.compatibility_batch([], []) == []
+
+
+@check
 def find_mates_types_and_order():
     rows = CLIENT.find_mates("agent1", 5)
     assert 1 <= len(rows) <= 5, rows
@@ -266,12 +278,16 @@ def social_stats_counts():
     ints = [v for k, v in s.items() if isinstance(v, int) and not isinstance(v, bool)]
     assert ints, s
     # 4 interactions (3 initiated, 1 received), outcomes 0.5, -0.75, 1.0, 0.25
-    total = [v for k, v in s.items() if "total" in k and isinstance(v, int)]
-    assert total and total[0] == 4, s
-    init = [v for k, v in s.items() if "initiated" in k and isinstance(v, int)]
-    assert init and init[0] == 3, s
-    mean = [v for k, v in s.items() if "mean" in k and "outcome" in k]
-    assert mean and isinstance(mean[0], float) and abs(mean[0] - 0.25) < 1e-9, s
+    assert s["interactions"] == 4 and s["initiated"] == 3 and s["received"] == 1, s
+    assert s["distinct_partners"] == 3 and s["positive"] == 3 and s["negative"] == 1, s
+    assert isinstance(s["mean_outcome"], float) and abs(s["mean_outcome"] - 0.25) < 1e-9, s
+    assert s["relationships"] == 2 and isinstance(s["mean_strength"], float), s
+    assert abs(s["mean_strength"] - 0.15) < 1e-9, s
+    assert s["relationships_by_kind"] == {"friend": 1, "rival": 1}, s       # jsonb -> dict
+    assert hasattr(s["last_interaction_at"], "isoformat"), s                # timestamptz -> datetime
+    # a window after every interaction: nothing counted
+    later = CLIENT.social_stats("agent1", "infinity")
+    assert later["interactions"] == 0 and later["mean_outcome"] is None, later
     status, body = call_app("GET", "/agents/agent1/social")
     assert status == 200, (status, body)
 
@@ -355,6 +371,8 @@ def error_400_max_results():
 
 @check
 def error_400_batch_arrays():
+    expect_error(400, "22023", CLIENT.compatibility_batch, ["agent1", "agent2"], ["agent3"])
+    expect_error(400, "22023", CLIENT.compatibility_batch, ["agent1", None], ["agent3", "agent4"])
     expect_error(400, "22023", CLIENT.find_mates_batch, ["agent1", None], 3)
 
 
