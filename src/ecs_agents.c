@@ -177,6 +177,8 @@ ecs_plan(int slot, const char *sql, int nargs, const Oid *argtypes)
 	Assert(slot >= 0 && slot < ECS_PLAN_SLOT_COUNT);
 	if (ecs_plan_cache[slot] != NULL)
 		return ecs_plan_cache[slot];
+	if (sql == NULL)
+		elog(ERROR, "plan slot %d is empty", slot);
 
 	plan = SPI_prepare(sql, nargs, (Oid *) argtypes);
 	if (plan == NULL)
@@ -186,6 +188,20 @@ ecs_plan(int slot, const char *sql, int nargs, const Oid *argtypes)
 		elog(ERROR, "SPI_keepplan failed");
 	ecs_plan_cache[slot] = plan;
 	return plan;
+}
+
+/*
+ * ecs_plan_set
+ *		Replace the saved plan of slot (for queries whose text depends on
+ *		the extension's schema); the old plan is freed.
+ */
+void
+ecs_plan_set(int slot, SPIPlanPtr plan)
+{
+	Assert(slot >= 0 && slot < ECS_PLAN_SLOT_COUNT);
+	if (ecs_plan_cache[slot] != NULL && ecs_plan_cache[slot] != plan)
+		SPI_freeplan(ecs_plan_cache[slot]);
+	ecs_plan_cache[slot] = plan;
 }
 
 PG_FUNCTION_INFO_V1(ecs_validate_agent_id);

@@ -44,6 +44,7 @@ extern char *ecs_agent_id_check(text *id, const char *argname);
 extern char *ecs_agent_id_check_cstring(const char *id, int len, const char *argname);
 extern SPIPlanPtr ecs_plan(int slot, const char *sql, int nargs, const Oid *argtypes);
 extern void ecs_report_unknown_agent(const char *id);
+extern void ecs_plan_set(int slot, SPIPlanPtr plan);
 
 /*
  * Slots of the process-wide SPI plan cache.  Each slot holds one saved plan

@@ -1,0 +1,939 @@
+/*-------------------------------------------------------------------------
+ *
+ * mates.c
+ *		Exact top-k mate search: ecs_find_mates (one agent),
+ *		ecs_find_mates_batch (many) and ecs_pair_population (everyone).
+ *
+ * Exactness with kinship (SPEC section 3): final = trait * max(0, 1 - p r)
+ * is never above the trait score, so trait score is an upper bound.  Every
+ * search lists candidates in descending trait score (ties: mate_id in byte
+ * order), then re-ranks them by final score, computing relatedness only for
+ * candidates whose ancestor sets meet the agent's (kinship.c), and stops
+ * once the k-th best final score beats the next candidate's upper bound:
+ * the threshold algorithm.  If a list runs out first, a longer one is read.
+ *
+ *	- ecs_find_mates lists candidates with one SQL query through SPI:
+ *	  `ORDER BY ecs_genome_score(genome, $target, $weights) DESC, agent_id
+ *	  LIMIT n`, a pure per-row function, so the same query runs on a Citus
+ *	  shard or under an index ordering operator (SPEC section 9); privileges
+ *	  and row-level security apply as for the caller.
+ *	- ecs_find_mates_batch and ecs_pair_population read the active agents
+ *	  once into a packed array (id, sex, genome as float4[n][traits]) through
+ *	  the same kind of query, then score in a tight loop with early
+ *	  abandoning of partial distances.  Both use the same scorer
+ *	  (ecs_weighted_l1), so scores and ties are bit-identical to the
+ *	  single-agent path.
+ *
+ * Memory: a single search holds its candidate lists (k + a margin, growing
+ * only while related candidates crowd the top) and their pedigree; the
+ * packed array holds (65 + 4 * traits + 8) bytes per active agent, plus the
+ * pedigree of the agents searched for and their candidates.
+ * Interrupts: checked per candidate row read, per agent searched and per
+ * kinship evaluation, so statement_timeout stops any call promptly.
+ *
+ * IDENTIFICATION
+ *		src/mates.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "ecs_agents.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+/* candidates listed beyond k on the first pass */
+#define MATES_MARGIN		8
+/* candidate lists kept per agent by ecs_pair_population */
+#define PAIR_LIST			8
+
+typedef struct Candidate
+{
+	char		id[ECS_AGENT_ID_MAX + 1];
+	double		trait;
+	double		final;
+	double		relatedness;
+	double		l1;				/* weighted L1 distance behind trait */
+	int32		ped;			/* pedigree index, -1 until loaded */
+} Candidate;
+
+/* (score desc, id asc): negative when x ranks before y */
+static inline int
+rank_cmp(double sx, const char *ix, double sy, const char *iy)
+{
+	if (sx > sy)
+		return -1;
+	if (sx < sy)
+		return 1;
+	return strcmp(ix, iy);
+}
+
+/*
+ * Insert c into best[0..*n) kept sorted by (final desc, id asc), at most k.
+ */
+static void
+top_insert(Candidate *best, int *n, int k, const Candidate *c)
+{
+	int			pos = *n;
+
+	if (*n == k && rank_cmp(c->final, c->id, best[k - 1].final, best[k - 1].id) >= 0)
+		return;
+	if (*n < k)
+		(*n)++;
+	else
+		pos = k - 1;
+	while (pos > 0 && rank_cmp(c->final, c->id, best[pos - 1].final, best[pos - 1].id) < 0)
+	{
+		best[pos] = best[pos - 1];
+		pos--;
+	}
+	best[pos] = *c;
+}
+
+/*
+ * rerank
+ *		Threshold pass over list[from..n) (descending trait score) for the
+ *		agent of pedigree index pa.  Updates best[0..*nbest) (at most
+ *		k).  Returns true when the top k is final: a later candidate cannot
+ *		enter it.  Candidates must have pedigree indexes (loaded).
+ */
+static bool
+rerank(EcsPedigree *ped, int pa, Candidate *list, int from, int n,
+	   Candidate *best, int *nbest, int k)
+{
+	int			i;
+
+	for (i = from; i < n; i++)
+	{
+		Candidate  *c = &list[i];
+
+		CHECK_FOR_INTERRUPTS();
+		if (*nbest == k &&
+			rank_cmp(best[k - 1].final, best[k - 1].id, c->trait, c->id) < 0)
+			return true;
+		if (c->ped < 0)
+			continue;			/* vanished between reads: not visible */
+		c->relatedness = ecs_relatedness_value(ped, pa, c->ped);
+		if (!(c->relatedness < ecs_max_relatedness))
+			continue;
+		c->final = ecs_final_score(c->trait, c->relatedness);
+		top_insert(best, nbest, k, c);
+	}
+	return false;
+}
+
+/* load the pedigree of list[from..n) and set their indexes */
+static void
+load_candidates(EcsPedigree *ped, Candidate *list, int from, int n)
+{
+	char	  **ids;
+	int			i;
+
+	if (n <= from)
+		return;
+	ids = palloc(sizeof(char *) * (n - from));
+	for (i = from; i < n; i++)
+		ids[i - from] = list[i].id;
+	ecs_pedigree_load(ped, ids, n - from);
+	for (i = from; i < n; i++)
+		list[i].ped = ecs_pedigree_find(ped, list[i].id);
+	pfree(ids);
+}
+
+/* k must be 1..50 */
+static void
+check_max_results(int32 k)
+{
+	if (k < 1 || k > ECS_MAX_RESULTS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_results %d is out of range", k),
+				 errdetail("max_results must be between 1 and %d.", ECS_MAX_RESULTS)));
+}
+
+/* float8[] datum of n doubles */
+static Datum
+float8_array(const double *v, int n)
+{
+	Datum	   *d = palloc(sizeof(Datum) * n);
+	int			i;
+
+	for (i = 0; i < n; i++)
+		d[i] = Float8GetDatum(v[i]);
+	return PointerGetDatum(construct_array(d, n, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+/*
+ * The candidate query, with the extension's schema spliced in as a quoted
+ * identifier (the only non-constant text; every value is a $n parameter).
+ * The plan is cached per schema.
+ */
+static const char *const mates_sql =
+"SELECT a.agent_id::pg_catalog.text, %s.ecs_genome_score(a.genome, $1, $2) AS s "
+"  FROM ecs.agents a "
+" WHERE a.active "
+"   AND a.agent_id OPERATOR(pg_catalog.<>) $3 "
+"   AND ($4::pg_catalog.text IS NULL OR a.sex IS NULL OR a.sex OPERATOR(pg_catalog.<>) $4) "
+"   AND ($5::pg_catalog.int4 IS NULL OR a.generation OPERATOR(pg_catalog.>=) $5) "
+"   AND ($6::pg_catalog.int4 IS NULL OR a.generation OPERATOR(pg_catalog.<=) $6) "
+"   AND (NOT $7 OR NOT EXISTS (SELECT FROM ecs.agent_relationships r "
+"        WHERE r.kind OPERATOR(pg_catalog.=) 'mate' "
+"          AND (r.agent1_id OPERATOR(pg_catalog.=) a.agent_id OR r.agent2_id OPERATOR(pg_catalog.=) a.agent_id))) "
+"   AND ($8::pg_catalog.float8 IS NULL OR EXISTS (SELECT FROM ecs.agent_positions p "
+"        WHERE p.agent_id OPERATOR(pg_catalog.=) a.agent_id "
+"          AND ((pg_catalog.point(p.x, p.y) OPERATOR(pg_catalog.<->) pg_catalog.point($9, $10)) OPERATOR(pg_catalog.<=) $8))) "
+" ORDER BY s DESC NULLS LAST, a.agent_id::pg_catalog.text COLLATE \"C\" "
+" LIMIT $11 OFFSET $12";
+
+static const char *const position_sql =
+"SELECT x, y FROM ecs.agent_positions WHERE agent_id OPERATOR(pg_catalog.=) $1::pg_catalog.text";
+
+static SPIPlanPtr
+mates_plan(Oid fn_oid)
+{
+	static Oid	cached_nsp = InvalidOid;
+	Oid			nsp = get_func_namespace(fn_oid);
+	Oid			types[12] = {FLOAT8ARRAYOID, FLOAT8ARRAYOID, TEXTOID, TEXTOID, INT4OID, INT4OID,
+	BOOLOID, FLOAT8OID, FLOAT8OID, FLOAT8OID, INT8OID, INT8OID};
+	SPIPlanPtr	plan;
+
+	if (nsp == cached_nsp)
+		return ecs_plan(ECS_PLAN_MATES_SCAN, NULL, 12, types);
+	plan = SPI_prepare(psprintf(mates_sql, quote_identifier(get_namespace_name(nsp))), 12, types);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	SPI_keepplan(plan);
+	ecs_plan_set(ECS_PLAN_MATES_SCAN, plan);
+	cached_nsp = nsp;
+	return plan;
+}
+
+PG_FUNCTION_INFO_V1(ecs_find_mates);
+
+/*
+ * ecs_find_mates(agent_id text, max_results int, min_generation int,
+ *				  max_generation int, exclude_mated bool, max_distance float8)
+ *		RETURNS TABLE (mate_id, score, trait_score, relatedness, rank)
+ *
+ * The exact top max_results eligible mates by final score, ties by mate_id
+ * (byte order).  Not STRICT: a NULL agent_id or max_results gives no rows;
+ * NULL filters are off (exclude_mated NULL = false).  max_distance keeps
+ * candidates with a position within that euclidean distance of the agent's
+ * position; the agent must have one.
+ * Errors: 22023 bad id, max_results outside 1..50, negative or NaN
+ * max_distance, max_distance for an agent without position; P0002 unknown
+ * agent; 22000 pedigree cycle.
+ */
+Datum
+ecs_find_mates(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *id;
+	int32		k;
+	bool		exclude;
+	double		maxdist = 0.0;
+	double		px = 0.0,
+				py = 0.0;
+	MemoryContext callcxt,
+				oldcxt;
+	EcsCatalog *cat;
+	EcsAgent	ag;
+	EcsPedigree *ped;
+	double	   *target;
+	Candidate  *list,
+			   *best;
+	int			nlist = 0,
+				cap,
+				nbest = 0,
+				pa,
+				i;
+	int64		fetch,
+				offset = 0;
+	SPIPlanPtr	plan;
+	Datum		values[12];
+	char		nulls[12];
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+	{
+		InitMaterializedSRF(fcinfo, 0);
+		return (Datum) 0;
+	}
+	id = ecs_agent_id_check(PG_GETARG_TEXT_PP(0), "agent_id");
+	k = PG_GETARG_INT32(1);
+	check_max_results(k);
+	exclude = !PG_ARGISNULL(4) && PG_GETARG_BOOL(4);
+	if (!PG_ARGISNULL(5))
+	{
+		maxdist = PG_GETARG_FLOAT8(5);
+		if (isnan(maxdist) || maxdist < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("max_distance %g is invalid", maxdist),
+					 errhint("Use a distance of at least 0, or NULL for no distance filter.")));
+	}
+
+	InitMaterializedSRF(fcinfo, 0);
+	callcxt = AllocSetContextCreate(CurrentMemoryContext, "ecs_find_mates",
+									ALLOCSET_DEFAULT_SIZES);
+	oldcxt = MemoryContextSwitchTo(callcxt);
+
+	SPI_connect();
+	cat = ecs_catalog_load(callcxt);
+	ecs_agents_fetch(&id, 1, cat, callcxt, &ag);
+	if (!ag.found)
+		ecs_report_unknown_agent(id);
+	if (!PG_ARGISNULL(5))
+	{
+		Oid			t[1] = {TEXTOID};
+		Datum		a[1];
+		bool		isnull;
+
+		a[0] = CStringGetTextDatum(id);
+		if (SPI_execute_plan(ecs_plan(ECS_PLAN_POSITION, position_sql, 1, t), a, NULL, true, 1) != SPI_OK_SELECT)
+			elog(ERROR, "could not read the position of agent \"%s\"", id);
+		if (SPI_processed == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("agent \"%s\" has no position", id),
+					 errhint("max_distance needs the agent's position in ecs.agent_positions; pass NULL to search without it.")));
+		px = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		py = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+		SPI_freetuptable(SPI_tuptable);
+	}
+	ped = ecs_pedigree_create(callcxt, ecs_kinship_depth);
+	ecs_pedigree_load(ped, &id, 1);
+	pa = ecs_pedigree_find(ped, id);
+	if (pa < 0)
+		ecs_report_unknown_agent(id);
+
+	target = palloc(sizeof(double) * cat->ntraits);
+	ecs_genome_target(cat, ag.genome, target);
+	memset(nulls, ' ', sizeof(nulls));
+	values[0] = float8_array(target, cat->ntraits);
+	values[1] = float8_array(cat->weight, cat->ntraits);
+	values[2] = CStringGetTextDatum(id);
+	if (ag.sex)
+		values[3] = CStringGetTextDatum(ag.sex == 'f' ? "female" : "male");
+	else
+		nulls[3] = 'n';
+	if (PG_ARGISNULL(2))
+		nulls[4] = 'n';
+	else
+		values[4] = PG_GETARG_DATUM(2);
+	if (PG_ARGISNULL(3))
+		nulls[5] = 'n';
+	else
+		values[5] = PG_GETARG_DATUM(3);
+	values[6] = BoolGetDatum(exclude);
+	if (PG_ARGISNULL(5))
+		nulls[7] = 'n';
+	else
+		values[7] = Float8GetDatum(maxdist);
+	values[8] = Float8GetDatum(px);
+	values[9] = Float8GetDatum(py);
+
+	plan = mates_plan(fcinfo->flinfo->fn_oid);
+	fetch = k + MATES_MARGIN;
+	cap = (int) fetch;
+	list = palloc(sizeof(Candidate) * cap);
+	best = palloc(sizeof(Candidate) * k);
+	for (;;)
+	{
+		int			rc;
+		int			from = nlist;
+		bool		exhausted = false;
+		uint64		r;
+
+		values[10] = Int64GetDatum(fetch);
+		values[11] = Int64GetDatum(offset);
+		rc = SPI_execute_plan(plan, values, nulls, true, 0);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+		if (nlist + (int64) SPI_processed > cap)
+		{
+			cap = nlist + (int) SPI_processed;
+			list = repalloc_huge(list, sizeof(Candidate) * (Size) cap);
+		}
+		for (r = 0; r < SPI_processed; r++)
+		{
+			bool		isnull;
+			Datum		d;
+			Candidate  *c;
+
+			CHECK_FOR_INTERRUPTS();
+			d = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull);
+			if (isnull)
+			{
+				/* a genome that does not match the catalog: never a mate */
+				exhausted = true;
+				break;
+			}
+			c = &list[nlist++];
+			c->trait = DatumGetFloat8(d);
+			c->ped = -1;
+			text_to_cstring_buffer(DatumGetTextPP(SPI_getbinval(SPI_tuptable->vals[r],
+																SPI_tuptable->tupdesc, 1, &isnull)),
+								   c->id, sizeof(c->id));
+		}
+		if ((int64) SPI_processed < fetch)
+			exhausted = true;
+		offset += SPI_processed;
+		SPI_freetuptable(SPI_tuptable);
+
+		load_candidates(ped, list, from, nlist);
+		if (rerank(ped, pa, list, from, nlist, best, &nbest, k) || exhausted)
+			break;
+		fetch = Min(fetch * 4, (int64) 1024 * 1024);
+	}
+	SPI_finish();
+
+	for (i = 0; i < nbest; i++)
+	{
+		Datum		out[5];
+		bool		outnulls[5] = {false};
+
+		out[0] = CStringGetTextDatum(best[i].id);
+		out[1] = Float8GetDatum(best[i].final);
+		out[2] = Float8GetDatum(best[i].trait);
+		out[3] = Float8GetDatum(best[i].relatedness);
+		out[4] = Int32GetDatum(i + 1);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, out, outnulls);
+	}
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextDelete(callcxt);
+	return (Datum) 0;
+}
+
+/*
+ * The packed population: every active agent's id, sex and genome, read once
+ * through SPI (a cursor, in chunks) into contiguous arrays.
+ */
+typedef struct Population
+{
+	int			n;
+	int			ntraits;
+	char	   *ids;			/* n * (ECS_AGENT_ID_MAX + 1) */
+	char	   *sex;			/* n: 'f', 'm' or '\0' */
+	float4	   *genome;			/* n * ntraits */
+	HTAB	   *index;			/* id -> position */
+} Population;
+
+#define POP_ID(p, i)	((p)->ids + (Size) (i) * (ECS_AGENT_ID_MAX + 1))
+
+static const char *const population_sql =
+"SELECT agent_id::pg_catalog.text, genome, sex FROM ecs.agents WHERE active";
+
+typedef struct PopSlot
+{
+	char		key[ECS_AGENT_ID_MAX + 1];
+	int32		idx;
+} PopSlot;
+
+/* connected to SPI; result in cxt */
+static Population *
+population_load(const EcsCatalog *cat, MemoryContext cxt)
+{
+	SPIPlanPtr	plan = ecs_plan(ECS_PLAN_MATES_SCAN_ALL, population_sql, 0, NULL);
+	Portal		portal;
+	Population *pop = MemoryContextAllocZero(cxt, sizeof(Population));
+	int			cap = 1024;
+	HASHCTL		ctl;
+	int			i;
+
+	pop->ntraits = cat->ntraits;
+	pop->ids = MemoryContextAlloc(cxt, (Size) cap * (ECS_AGENT_ID_MAX + 1));
+	pop->sex = MemoryContextAlloc(cxt, cap);
+	pop->genome = MemoryContextAlloc(cxt, sizeof(float4) * (Size) cap * cat->ntraits);
+	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
+	for (;;)
+	{
+		uint64		r;
+
+		SPI_cursor_fetch(portal, true, 10000);
+		if (SPI_processed == 0)
+			break;
+		for (r = 0; r < SPI_processed; r++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[r];
+			TupleDesc	desc = SPI_tuptable->tupdesc;
+			bool		isnull;
+			Datum		d;
+			ArrayType  *arr;
+
+			CHECK_FOR_INTERRUPTS();
+			d = SPI_getbinval(tup, desc, 2, &isnull);
+			if (isnull)
+				continue;
+			arr = DatumGetArrayTypeP(d);
+			/* as ecs_genome_score: a genome of another shape is never a mate */
+			if (ARR_NDIM(arr) != 1 || ARR_DIMS(arr)[0] != cat->ntraits ||
+				ARR_HASNULL(arr) || ARR_ELEMTYPE(arr) != FLOAT4OID)
+				continue;
+			if (pop->n >= cap)
+			{
+				if (cap > (int) (MaxAllocHugeSize / sizeof(float4) / 2 / cat->ntraits))
+					ereport(ERROR,
+							(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+							 errmsg("too many active agents to pack in memory")));
+				cap *= 2;
+				pop->ids = repalloc_huge(pop->ids, (Size) cap * (ECS_AGENT_ID_MAX + 1));
+				pop->sex = repalloc_huge(pop->sex, cap);
+				pop->genome = repalloc_huge(pop->genome, sizeof(float4) * (Size) cap * cat->ntraits);
+			}
+			text_to_cstring_buffer(DatumGetTextPP(SPI_getbinval(tup, desc, 1, &isnull)),
+								   POP_ID(pop, pop->n), ECS_AGENT_ID_MAX + 1);
+			d = SPI_getbinval(tup, desc, 3, &isnull);
+			pop->sex[pop->n] = isnull ? '\0' : TextDatumGetCString(d)[0];
+			memcpy(pop->genome + (Size) pop->n * cat->ntraits, ARR_DATA_PTR(arr),
+				   sizeof(float4) * cat->ntraits);
+			pop->n++;
+		}
+		SPI_freetuptable(SPI_tuptable);
+	}
+	SPI_cursor_close(portal);
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = ECS_AGENT_ID_MAX + 1;
+	ctl.entrysize = sizeof(PopSlot);
+	ctl.hcxt = cxt;
+	pop->index = hash_create("ecs population", Max(pop->n, 16), &ctl,
+							 HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	for (i = 0; i < pop->n; i++)
+	{
+		PopSlot    *s = hash_search(pop->index, POP_ID(pop, i), HASH_ENTER, NULL);
+
+		s->idx = i;
+	}
+	return pop;
+}
+
+/* insert (l1, score, id) into list[0..*n) sorted by (trait desc, id asc), at most m */
+static void
+list_insert(Candidate *list, int *n, int m, double l1, double score, const char *id)
+{
+	int			pos;
+
+	if (*n == m && rank_cmp(score, id, list[m - 1].trait, list[m - 1].id) >= 0)
+		return;
+	pos = (*n < m) ? (*n)++ : m - 1;
+	while (pos > 0 && rank_cmp(score, id, list[pos - 1].trait, list[pos - 1].id) < 0)
+	{
+		list[pos] = list[pos - 1];
+		pos--;
+	}
+	strlcpy(list[pos].id, id, sizeof(list[pos].id));
+	list[pos].trait = score;
+	list[pos].l1 = l1;
+	list[pos].ped = -1;
+}
+
+/*
+ * scan_population
+ *		The m eligible candidates of best trait score for an agent with
+ *		genome g, sex, and position self in pop (-1 when not in it), into
+ *		list (sorted).  Returns how many.  Partial distances are abandoned
+ *		once they pass the m-th best (with a relative margin, so that a
+ *		candidate whose score only ties by rounding is still scored).
+ */
+static int
+scan_population(const Population *pop, const EcsCatalog *cat, const float4 *g, char sex,
+				int self, Candidate *list, int m)
+{
+	int			nt = cat->ntraits;
+	double	   *target = palloc(sizeof(double) * nt);
+	const double *w = cat->weight;
+	double		bound = INFINITY;
+	int			n = 0;
+	int			j;
+
+	ecs_genome_target(cat, g, target);
+	for (j = 0; j < pop->n; j++)
+	{
+		const float4 *b = pop->genome + (Size) j * nt;
+		double		sum = 0.0;
+		int			t;
+
+		if (j == self || (sex && pop->sex[j] && pop->sex[j] == sex))
+			continue;
+		/* same additions in the same order as ecs_weighted_l1() */
+		for (t = 0; t < nt; t++)
+		{
+			double		d = target[t] - (double) b[t];
+
+			sum += w[t] * (d < 0 ? -d : d);
+			if ((t & 3) == 3 && sum > bound)
+				break;
+		}
+		if (t < nt)
+			continue;
+		if (n == m && sum > bound)
+			continue;
+		list_insert(list, &n, m, sum, ecs_score_from_l1(sum, cat->weight_sum), POP_ID(pop, j));
+		if (n == m)
+			bound = list[m - 1].l1 * (1.0 + 1e-9) + 1e-12;
+	}
+	pfree(target);
+	return n;
+}
+
+/* one agent searched by the batch or the pairing */
+typedef struct Search
+{
+	const char *id;
+	const float4 *genome;
+	char		sex;
+	int			self;			/* position in the population, or -1 */
+	int			ped;			/* pedigree index */
+	int			m;				/* list length asked for */
+	int			nlist;
+	Candidate  *list;
+	int			nbest;
+	Candidate  *best;
+	bool		done;
+} Search;
+
+/*
+ * search_all
+ *		Exact top-k for every search: scan, load the pedigree of all lists
+ *		at once, re-rank; searches whose list ran out before the threshold
+ *		was met scan again with a longer list.  Connected to SPI.
+ */
+static void
+search_all(Population *pop, const EcsCatalog *cat, EcsPedigree *ped, Search *s, int ns, int k)
+{
+	int			round;
+	int			i;
+
+	for (i = 0; i < ns; i++)
+	{
+		s[i].m = k + MATES_MARGIN;
+		s[i].best = palloc(sizeof(Candidate) * k);
+		s[i].done = false;
+		s[i].list = NULL;
+	}
+	for (round = 0;; round++)
+	{
+		char	  **ids;
+		int			nids = 0;
+		int			pending = 0;
+
+		for (i = 0; i < ns; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
+			if (s[i].done)
+				continue;
+			if (s[i].list)
+				pfree(s[i].list);
+			s[i].list = palloc(sizeof(Candidate) * s[i].m);
+			s[i].nlist = scan_population(pop, cat, s[i].genome, s[i].sex, s[i].self,
+										 s[i].list, s[i].m);
+			pending += s[i].nlist;
+		}
+		/* one walk for every listed candidate */
+		ids = palloc(sizeof(char *) * Max(pending, 1));
+		for (i = 0; i < ns; i++)
+		{
+			int			j;
+
+			if (s[i].done)
+				continue;
+			for (j = 0; j < s[i].nlist; j++)
+				if (ecs_pedigree_find(ped, s[i].list[j].id) < 0)
+					ids[nids++] = s[i].list[j].id;
+		}
+		ecs_pedigree_load(ped, ids, nids);
+		pfree(ids);
+
+		pending = 0;
+		for (i = 0; i < ns; i++)
+		{
+			int			j;
+
+			if (s[i].done)
+				continue;
+			for (j = 0; j < s[i].nlist; j++)
+				s[i].list[j].ped = ecs_pedigree_find(ped, s[i].list[j].id);
+			s[i].nbest = 0;
+			if (rerank(ped, s[i].ped, s[i].list, 0, s[i].nlist, s[i].best, &s[i].nbest, k) ||
+				s[i].nlist < s[i].m || s[i].m >= pop->n)
+				s[i].done = true;
+			else
+			{
+				s[i].m = (int) Min((int64) s[i].m * 4, (int64) pop->n);
+				pending++;
+			}
+		}
+		if (pending == 0)
+			break;
+	}
+}
+
+/* ids of a text[] argument, validated; 22023 for NULL elements / 2-D */
+static char **
+ids_argument(ArrayType *arr, int *n)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	char	  **ids;
+	int			i;
+
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("agent_ids must be a one-dimensional array")));
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, n);
+	ids = palloc(sizeof(char *) * Max(*n, 1));
+	for (i = 0; i < *n; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("agent_ids contains a NULL agent id"),
+					 errdetail("Element %d is NULL.", i + 1)));
+		ids[i] = ecs_agent_id_check(DatumGetTextPP(elems[i]), "agent_ids");
+	}
+	return ids;
+}
+
+PG_FUNCTION_INFO_V1(ecs_find_mates_batch);
+
+/*
+ * ecs_find_mates_batch(agent_ids text[], max_results int)
+ *		RETURNS TABLE (agent_id, mate_id, score, rank)
+ *
+ * For each distinct agent of agent_ids, in first-occurrence order, the rows
+ * ecs_find_mates(agent_id, max_results) returns (no filters).  STRICT.
+ * Errors: 22023 bad id, NULL element, 2-D array, max_results outside
+ * 1..50; P0002 unknown agent.
+ */
+Datum
+ecs_find_mates_batch(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int32		k = PG_GETARG_INT32(1);
+	MemoryContext callcxt,
+				oldcxt;
+	char	  **ids,
+			  **distinct;
+	int			n,
+				nd,
+				i,
+				j;
+	int		   *map;
+	EcsCatalog *cat;
+	EcsAgent   *ag;
+	Population *pop;
+	EcsPedigree *ped;
+	Search	   *s;
+
+	check_max_results(k);
+	InitMaterializedSRF(fcinfo, 0);
+	callcxt = AllocSetContextCreate(CurrentMemoryContext, "ecs_find_mates_batch",
+									ALLOCSET_DEFAULT_SIZES);
+	oldcxt = MemoryContextSwitchTo(callcxt);
+	ids = ids_argument(PG_GETARG_ARRAYTYPE_P(0), &n);
+	if (n == 0)
+	{
+		MemoryContextSwitchTo(oldcxt);
+		MemoryContextDelete(callcxt);
+		return (Datum) 0;
+	}
+	map = palloc(sizeof(int) * n);
+	distinct = ecs_distinct_agents(ids, n, map, &nd);
+
+	SPI_connect();
+	cat = ecs_catalog_load(callcxt);
+	ag = MemoryContextAlloc(callcxt, sizeof(EcsAgent) * nd);
+	ecs_agents_fetch(distinct, nd, cat, callcxt, ag);
+	for (i = 0; i < nd; i++)
+		if (!ag[i].found)
+			ecs_report_unknown_agent(distinct[i]);
+	pop = population_load(cat, callcxt);
+	ped = ecs_pedigree_create(callcxt, ecs_kinship_depth);
+	ecs_pedigree_load(ped, distinct, nd);
+	s = MemoryContextAllocZero(callcxt, sizeof(Search) * nd);
+	for (i = 0; i < nd; i++)
+	{
+		PopSlot    *slot = hash_search(pop->index, distinct[i], HASH_FIND, NULL);
+
+		s[i].id = distinct[i];
+		s[i].genome = ag[i].genome;
+		s[i].sex = ag[i].sex;
+		s[i].self = slot ? slot->idx : -1;
+		s[i].ped = ecs_pedigree_find(ped, distinct[i]);
+		if (s[i].ped < 0)
+			ecs_report_unknown_agent(distinct[i]);
+	}
+	MemoryContextSwitchTo(callcxt);
+	search_all(pop, cat, ped, s, nd, k);
+	SPI_finish();
+
+	for (i = 0; i < nd; i++)
+	{
+		for (j = 0; j < s[i].nbest; j++)
+		{
+			Datum		out[4];
+			bool		outnulls[4] = {false};
+
+			out[0] = CStringGetTextDatum(s[i].id);
+			out[1] = CStringGetTextDatum(s[i].best[j].id);
+			out[2] = Float8GetDatum(s[i].best[j].final);
+			out[3] = Int32GetDatum(j + 1);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, out, outnulls);
+		}
+	}
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextDelete(callcxt);
+	return (Datum) 0;
+}
+
+typedef struct PairEdge
+{
+	double		score;
+	int32		a;				/* population positions, id(a) < id(b) */
+	int32		b;
+} PairEdge;
+
+static int
+edge_cmp(const void *x, const void *y, void *arg)
+{
+	const PairEdge *e = x,
+			   *f = y;
+	const Population *edge_pop = arg;
+	int			c;
+
+	if (e->score != f->score)
+		return e->score > f->score ? -1 : 1;
+	c = strcmp(POP_ID(edge_pop, e->a), POP_ID(edge_pop, f->a));
+	if (c != 0)
+		return c;
+	return strcmp(POP_ID(edge_pop, e->b), POP_ID(edge_pop, f->b));
+}
+
+PG_FUNCTION_INFO_V1(ecs_pair_population);
+
+/*
+ * ecs_pair_population(min_score float8, max_pairs int)
+ *		RETURNS TABLE (agent1_id, agent2_id, score)
+ *
+ * Greedy matching of the active agents: every agent's exact top-8 eligible
+ * mates by final score form the candidate edges; edges are taken in
+ * descending score (ties: agent1_id, then agent2_id, byte order) when both
+ * agents are still unpaired and score >= min_score, until max_pairs.  Each
+ * agent appears at most once; agent1_id < agent2_id.  Deterministic.  A
+ * greedy matching is within a factor 2 of the best total score over the
+ * candidate edges.  Not STRICT: NULL min_score = 0, NULL max_pairs = no
+ * limit.  Errors: 22023 for a NaN min_score or a negative max_pairs.
+ * Cost: O(active^2 * traits) for the lists (early abandoning cuts most of
+ * it), memory O(active * (traits + list)).
+ */
+Datum
+ecs_pair_population(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	double		min_score = PG_ARGISNULL(0) ? 0.0 : PG_GETARG_FLOAT8(0);
+	int64		max_pairs = PG_ARGISNULL(1) ? PG_INT64_MAX : PG_GETARG_INT32(1);
+	MemoryContext callcxt,
+				oldcxt;
+	EcsCatalog *cat;
+	Population *pop;
+	EcsPedigree *ped;
+	Search	   *s;
+	PairEdge   *edges;
+	bool	   *paired;
+	int64		nedges = 0,
+				taken = 0,
+				e;
+	int			i,
+				j;
+	char	  **ids;
+
+	if (isnan(min_score))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("min_score must be a number")));
+	if (max_pairs < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_pairs %lld is out of range", (long long) max_pairs),
+				 errhint("Use 0 or more, or NULL for no limit.")));
+
+	InitMaterializedSRF(fcinfo, 0);
+	callcxt = AllocSetContextCreate(CurrentMemoryContext, "ecs_pair_population",
+									ALLOCSET_DEFAULT_SIZES);
+	oldcxt = MemoryContextSwitchTo(callcxt);
+
+	SPI_connect();
+	cat = ecs_catalog_load(callcxt);
+	pop = population_load(cat, callcxt);
+	ped = ecs_pedigree_create(callcxt, ecs_kinship_depth);
+	ids = MemoryContextAlloc(callcxt, sizeof(char *) * Max(pop->n, 1));
+	for (i = 0; i < pop->n; i++)
+		ids[i] = POP_ID(pop, i);
+	ecs_pedigree_load(ped, ids, pop->n);
+	s = MemoryContextAllocZero(callcxt, sizeof(Search) * Max(pop->n, 1));
+	for (i = 0; i < pop->n; i++)
+	{
+		s[i].id = ids[i];
+		s[i].genome = pop->genome + (Size) i * pop->ntraits;
+		s[i].sex = pop->sex[i];
+		s[i].self = i;
+		s[i].ped = ecs_pedigree_find(ped, ids[i]);
+	}
+	MemoryContextSwitchTo(callcxt);
+	search_all(pop, cat, ped, s, pop->n, PAIR_LIST);
+	SPI_finish();
+
+	edges = palloc_extended(sizeof(PairEdge) * (Size) Max(pop->n, 1) * PAIR_LIST, MCXT_ALLOC_HUGE);
+	for (i = 0; i < pop->n; i++)
+	{
+		for (j = 0; j < s[i].nbest; j++)
+		{
+			PopSlot    *slot = hash_search(pop->index, s[i].best[j].id, HASH_FIND, NULL);
+			int			other = slot->idx;
+
+			if (s[i].best[j].final < min_score)
+				continue;
+			edges[nedges].score = s[i].best[j].final;
+			if (strcmp(ids[i], ids[other]) < 0)
+			{
+				edges[nedges].a = i;
+				edges[nedges].b = other;
+			}
+			else
+			{
+				edges[nedges].a = other;
+				edges[nedges].b = i;
+			}
+			nedges++;
+		}
+	}
+	qsort_arg(edges, nedges, sizeof(PairEdge), edge_cmp, pop);
+	paired = palloc0(sizeof(bool) * Max(pop->n, 1));
+	for (e = 0; e < nedges && taken < max_pairs; e++)
+	{
+		Datum		out[3];
+		bool		outnulls[3] = {false};
+
+		CHECK_FOR_INTERRUPTS();
+		if (paired[edges[e].a] || paired[edges[e].b])
+			continue;
+		paired[edges[e].a] = paired[edges[e].b] = true;
+		out[0] = CStringGetTextDatum(ids[edges[e].a]);
+		out[1] = CStringGetTextDatum(ids[edges[e].b]);
+		out[2] = Float8GetDatum(edges[e].score);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, out, outnulls);
+		taken++;
+	}
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextDelete(callcxt);
+	return (Datum) 0;
+}
