@@ -352,8 +352,20 @@ def error_400_malformed_id():
 
 
 @check
-def error_400_null_id():
-    expect_error(400, "22023", CLIENT.find_mates, None, 5)
+def null_arguments_documented_behaviour():
+    # strict readers: NULL in, NULL / no rows out (docs/reference.md)
+    assert CLIENT.lineage(None, 1) == []
+    assert CLIENT.compatibility(None, "agent1") is None
+    # ecs_find_mates is not strict (NULL filters are off): a NULL agent gives no rows
+    assert CLIENT.find_mates(None, 5) == []
+    assert len(CLIENT.find_mates("agent1", 5, None, None, None, None)) == 5
+
+
+@check
+def error_400_max_distance_without_position():
+    e = expect_error(400, "22023", CLIENT.find_mates, "agent3", 5, max_distance=10.0)
+    assert "position" in e.message, e.message
+    expect_error(400, "22023", CLIENT.find_mates, "agent1", 5, max_distance=-1.0)
 
 
 @check
