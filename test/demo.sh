@@ -195,8 +195,10 @@ CREATE FUNCTION public.demo_row(label text, fns text[], ecs_q text, naive_q text
                                 reps int, per int DEFAULT 1) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
-    e record;
-    nv record;
+    e_p50 float8;
+    e_p95 float8;
+    n_p50 float8;
+    n_p95 float8;
     note text;
     missing text;
 BEGIN
@@ -208,19 +210,19 @@ BEGIN
         RETURN;
     END IF;
     BEGIN
-        e := public.demo_time(ecs_q, ids, reps);
+        SELECT t.p50, t.p95 INTO e_p50, e_p95 FROM public.demo_time(ecs_q, ids, reps) t;
     EXCEPTION WHEN OTHERS THEN
         note := 'error ' || SQLSTATE || ': ' || SQLERRM;
     END;
     IF naive_q IS NOT NULL AND note IS NULL THEN
         BEGIN
-            nv := public.demo_time(naive_q, ids, reps);
+            SELECT t.p50, t.p95 INTO n_p50, n_p95 FROM public.demo_time(naive_q, ids, reps) t;
         EXCEPTION WHEN OTHERS THEN
             note := 'naive: error ' || SQLSTATE || ': ' || SQLERRM;
         END;
     END IF;
     INSERT INTO public.demo_results (label, calls, per, ecs_p50, ecs_p95, naive_p50, naive_p95, note)
-    VALUES (label, reps, per, e.p50 / per, e.p95 / per, nv.p50 / per, nv.p95 / per, note);
+    VALUES (label, reps, per, e_p50 / per, e_p95 / per, n_p50 / per, n_p95 / per, note);
 END
 $$;
 SQL
