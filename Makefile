@@ -19,7 +19,7 @@ REGRESS      = $(sort $(basename $(notdir $(wildcard sql/*.sql))))
 REGRESS_OPTS = --load-extension=ecs_agents
 ISOLATION    = $(sort $(basename $(notdir $(wildcard test/isolation/specs/*.spec))))
 ISOLATION_OPTS = --inputdir=test/isolation --load-extension=ecs_agents
-TAP_TESTS    = $(if $(wildcard test/t/*.pl),1,)
+TAP_TESTS   := $(if $(wildcard test/t/*.pl),1,)
 PROVE_TESTS  = $(sort $(wildcard test/t/*.pl))
 
 # CI and `make test` build with warnings as errors; override with ECS_WERROR= for a

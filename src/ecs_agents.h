@@ -93,7 +93,8 @@ typedef struct EcsAgentRow
 /* lineage.c: bounded level-by-level walks over the pedigree (SPI) */
 extern Datum ecs_text_array_from_ids(char **ids, int n);
 extern int	ecs_walk(char **seeds, int nseeds, bool up, int max_depth,
-					 int max_nodes, MemoryContext cxt, EcsAgentRow **rows_out);
+					 int max_nodes, bool narrow, MemoryContext cxt,
+					 EcsAgentRow **rows_out);
 
 /* validate.c: the catalog size and the genome check */
 extern int	ecs_catalog_size(void);
@@ -118,6 +119,7 @@ typedef struct EcsCatalog
 
 extern EcsCatalog *ecs_catalog_load(MemoryContext cxt);
 extern float4 *ecs_genome_values(Datum genome, const char *id, int ntraits);
+extern const float4 *ecs_genome_read(Datum d, float4 *buf, int nt);
 extern void ecs_genome_target(const EcsCatalog *cat, const float4 *a, double *target);
 
 static inline double

@@ -130,43 +130,131 @@ float8_array_values(ArrayType *arr, const char *what, int *n)
 	return (double *) ARR_DATA_PTR(arr);
 }
 
+/*
+ * ecs_genome_read
+ *		The nt values of a stored genome datum, read in place: NULL unless
+ *		it is a one-dimensional float4 array of nt values without NULLs.
+ *		Short-header (unaligned) arrays are copied into buf; compressed or
+ *		external ones are detoasted.  No palloc on the common path, which is
+ *		what makes the per-row scorer cheap.
+ */
+const float4 *
+ecs_genome_read(Datum d, float4 *buf, int nt)
+{
+	struct varlena *v = (struct varlena *) DatumGetPointer(d);
+	char	   *p;
+	int32		ndim,
+				dataoffset,
+				dim0;
+	Oid			elemtype;
+	char	   *data;
+
+	if (VARATT_IS_EXTERNAL(v) || VARATT_IS_COMPRESSED(v))
+		v = pg_detoast_datum(v);
+	p = VARDATA_ANY(v);
+	if (VARSIZE_ANY_EXHDR(v) < (Size) (ARR_OVERHEAD_NONULLS(1) - VARHDRSZ))
+		return NULL;
+	memcpy(&ndim, p, sizeof(int32));
+	memcpy(&dataoffset, p + 4, sizeof(int32));
+	memcpy(&elemtype, p + 8, sizeof(Oid));
+	if (ndim != 1 || dataoffset != 0 || elemtype != FLOAT4OID)
+		return NULL;
+	memcpy(&dim0, p + 12, sizeof(int32));
+	if (dim0 != nt ||
+		VARSIZE_ANY_EXHDR(v) < (Size) (ARR_OVERHEAD_NONULLS(1) - VARHDRSZ) + sizeof(float4) * nt)
+		return NULL;
+	data = p + (ARR_OVERHEAD_NONULLS(1) - VARHDRSZ);
+	if (((uintptr_t) data % sizeof(float4)) == 0)
+		return (const float4 *) data;
+	memcpy(buf, data, sizeof(float4) * nt);
+	return buf;
+}
+
+/* a varlena as its bytes (toasted forms are compared as they are) */
+static bool
+same_bytes(struct varlena *a, struct varlena *b)
+{
+	return VARSIZE_ANY(a) == VARSIZE_ANY(b) && memcmp(a, b, VARSIZE_ANY(a)) == 0;
+}
+
+static struct varlena *
+copy_bytes(struct varlena *v)
+{
+	struct varlena *c = palloc(VARSIZE_ANY(v));
+
+	memcpy(c, v, VARSIZE_ANY(v));
+	return c;
+}
+
+/* target and weights of one call site, parsed once per distinct pair of datums */
+typedef struct ScoreCache
+{
+	struct varlena *target_raw; /* copies of the argument bytes */
+	struct varlena *weight_raw;
+	int			n;
+	double		wsum;
+	double	   *target;
+	double	   *weight;
+	float4	   *buf;
+} ScoreCache;
+
 PG_FUNCTION_INFO_V1(ecs_genome_score);
 
 /*
  * ecs_genome_score(genome real[], target float8[], weights float8[]) float8
  *		1 - sum w|target - genome| / sum w.  IMMUTABLE STRICT; 22023 when
- *		the arrays differ in length, hold NULLs, or the weights do not sum
- *		to a positive finite number; a genome holding NULLs or of another
- *		length scores NULL (it cannot be compared).
+ *		target and weights differ in length, hold NULLs, or the weights do
+ *		not sum to a positive finite number; a genome that is not a
+ *		one-dimensional real[] of that length without NULLs scores NULL (it
+ *		cannot be compared).  target and weights are parsed once per call
+ *		site while their bytes stay the same (query parameters do); the
+ *		check is a memcmp, never a pointer comparison.
  */
 Datum
 ecs_genome_score(PG_FUNCTION_ARGS)
 {
-	ArrayType  *g = PG_GETARG_ARRAYTYPE_P(0);
-	int			nt,
-				nw,
-				ng;
-	double	   *target = float8_array_values(PG_GETARG_ARRAYTYPE_P(1), "target", &nt);
-	double	   *weight = float8_array_values(PG_GETARG_ARRAYTYPE_P(2), "weights", &nw);
-	double		wsum = 0.0;
-	int			t;
+	ScoreCache *cache = (ScoreCache *) fcinfo->flinfo->fn_extra;
+	struct varlena *traw = PG_GETARG_RAW_VARLENA_P(1);
+	struct varlena *wraw = PG_GETARG_RAW_VARLENA_P(2);
+	const float4 *g;
 
-	if (nt != nw)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("target and weights differ in length"),
-				 errdetail("target has %d values, weights %d.", nt, nw)));
-	for (t = 0; t < nw; t++)
-		wsum += weight[t];
-	if (!(wsum > 0.0) || isinf(wsum))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("weights must sum to a positive finite number")));
-	ng = ARR_NDIM(g) == 1 ? ARR_DIMS(g)[0] : 0;
-	if (ARR_ELEMTYPE(g) != FLOAT4OID || ng != nt ||
-		(ARR_HASNULL(g) && array_contains_nulls(g)))
+	if (cache == NULL || !same_bytes(cache->target_raw, traw) ||
+		!same_bytes(cache->weight_raw, wraw))
+	{
+		MemoryContext oldcxt = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+		int			nt,
+					nw,
+					t;
+		double	   *target = float8_array_values(PG_GETARG_ARRAYTYPE_P_COPY(1), "target", &nt);
+		double	   *weight = float8_array_values(PG_GETARG_ARRAYTYPE_P_COPY(2), "weights", &nw);
+		double		wsum = 0.0;
+
+		if (nt != nw)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("target and weights differ in length"),
+					 errdetail("target has %d values, weights %d.", nt, nw)));
+		for (t = 0; t < nw; t++)
+			wsum += weight[t];
+		if (!(wsum > 0.0) || isinf(wsum))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("weights must sum to a positive finite number")));
+		if (cache == NULL)
+			cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ScoreCache));
+		cache->target_raw = copy_bytes(traw);
+		cache->weight_raw = copy_bytes(wraw);
+		cache->n = nt;
+		cache->wsum = wsum;
+		cache->target = target;
+		cache->weight = weight;
+		cache->buf = palloc(sizeof(float4) * Max(nt, 1));
+		fcinfo->flinfo->fn_extra = cache;
+		MemoryContextSwitchTo(oldcxt);
+	}
+	g = ecs_genome_read(PG_GETARG_DATUM(0), cache->buf, cache->n);
+	if (g == NULL)
 		PG_RETURN_NULL();
-	PG_RETURN_FLOAT8(ecs_score_from_l1(ecs_weighted_l1(target, weight,
-													   (float4 *) ARR_DATA_PTR(g), nt),
-									   wsum));
+	PG_RETURN_FLOAT8(ecs_score_from_l1(ecs_weighted_l1(cache->target, cache->weight, g, cache->n),
+									   cache->wsum));
 }

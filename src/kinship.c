@@ -84,6 +84,8 @@ struct EcsPedigree
 	int32		stamp;
 	int32	   *queue;
 	int32	   *qdepth;
+	/* whether the loaded graph is free of cycles: -1 unknown, 0 no, 1 yes */
+	int			acyclic;
 };
 
 typedef struct MemoEntry
@@ -127,6 +129,7 @@ ecs_pedigree_create(MemoryContext cxt, int depth)
 	ped->index = hash_create("ecs pedigree index", 1024, &ctl,
 							 HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 	ped->cap = 256;
+	ped->acyclic = -1;
 	ped->nodes = MemoryContextAlloc(pcxt, sizeof(PedNode) * ped->cap);
 	ped->seen_a = MemoryContextAllocZero(pcxt, sizeof(int32) * ped->cap);
 	ped->seen_b = MemoryContextAllocZero(pcxt, sizeof(int32) * ped->cap);
@@ -203,9 +206,10 @@ ecs_pedigree_load(EcsPedigree *ped, char **ids, int n)
 
 	if (n <= 0)
 		return;
+	ped->acyclic = -1;
 	walkcxt = AllocSetContextCreate(CurrentMemoryContext, "ecs pedigree walk",
 									ALLOCSET_DEFAULT_SIZES);
-	nrows = ecs_walk(ids, n, true, ped->depth, (int) Min(cap, (int64) MaxAllocHugeSize / sizeof(EcsAgentRow) / 2),
+	nrows = ecs_walk(ids, n, true, ped->depth, (int) Min(cap, (int64) MaxAllocHugeSize / sizeof(EcsAgentRow) / 2), true,
 					 walkcxt, &rows);
 	for (i = 0; i < nrows; i++)
 	{
@@ -282,6 +286,84 @@ cmp_int32(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/*
+ * Whether the loaded graph has no cycle (Kahn over every loaded node, once
+ * per load).
+ */
+static bool
+graph_is_acyclic(EcsPedigree *ped)
+{
+	int32	   *pending,
+			   *nkids,
+			   *start,
+			   *kids,
+			   *queue;
+	int			i,
+				head = 0,
+				tail = 0,
+				n = ped->n;
+
+	if (ped->acyclic >= 0)
+		return ped->acyclic == 1;
+	pending = palloc0(sizeof(int32) * Max(n, 1));
+	nkids = palloc0(sizeof(int32) * Max(n, 1));
+	for (i = 0; i < n; i++)
+	{
+		PedNode    *nd = &ped->nodes[i];
+
+		if (!nd->loaded)
+			continue;
+		if (nd->p1 >= 0 && ped->nodes[nd->p1].loaded)
+		{
+			pending[i]++;
+			nkids[nd->p1]++;
+		}
+		if (nd->p2 >= 0 && ped->nodes[nd->p2].loaded)
+		{
+			pending[i]++;
+			nkids[nd->p2]++;
+		}
+	}
+	start = palloc(sizeof(int32) * (n + 1));
+	start[0] = 0;
+	for (i = 0; i < n; i++)
+		start[i + 1] = start[i] + nkids[i];
+	kids = palloc(sizeof(int32) * Max(start[n], 1));
+	memset(nkids, 0, sizeof(int32) * Max(n, 1));
+	for (i = 0; i < n; i++)
+	{
+		PedNode    *nd = &ped->nodes[i];
+
+		if (!nd->loaded)
+			continue;
+		if (nd->p1 >= 0 && ped->nodes[nd->p1].loaded)
+			kids[start[nd->p1] + nkids[nd->p1]++] = i;
+		if (nd->p2 >= 0 && ped->nodes[nd->p2].loaded)
+			kids[start[nd->p2] + nkids[nd->p2]++] = i;
+	}
+	queue = palloc(sizeof(int32) * Max(n, 1));
+	for (i = 0; i < n; i++)
+		if (pending[i] == 0)
+			queue[tail++] = i;
+	while (head < tail)
+	{
+		int			x = queue[head++];
+		int			j;
+
+		CHECK_FOR_INTERRUPTS();
+		for (j = start[x]; j < start[x + 1]; j++)
+			if (--pending[kids[j]] == 0)
+				queue[tail++] = kids[j];
+	}
+	ped->acyclic = (tail == n) ? 1 : 0;
+	pfree(pending);
+	pfree(nkids);
+	pfree(start);
+	pfree(kids);
+	pfree(queue);
+	return ped->acyclic == 1;
+}
+
 static void
 compute_sig(EcsPedigree *ped, int x)
 {
@@ -298,7 +380,9 @@ compute_sig(EcsPedigree *ped, int x)
 	/*
 	 * A cycle among x's own members must be reported even for pairs the
 	 * filter clears (a cycle mixing both sides always meets the filter).
+	 * When the whole loaded graph is acyclic, there is nothing to look for.
 	 */
+	if (!graph_is_acyclic(ped))
 	{
 		MemoryContext scratch = AllocSetContextCreate(CurrentMemoryContext, "ecs cycle check",
 													  ALLOCSET_SMALL_SIZES);

@@ -49,6 +49,25 @@ static const char *const children_of_sql =
 "WHERE parent1_id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[]) "
 "   OR parent2_id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])";
 
+/*
+ * Narrow forms for walks that need only the links (kinship, cycle check):
+ * the links indexes INCLUDE the other columns, so these can be index-only
+ * scans.
+ */
+#define LINK_COLUMNS \
+	"agent_id::pg_catalog.text, parent1_id::pg_catalog.text, parent2_id::pg_catalog.text"
+
+static const char *const links_by_id_sql =
+"SELECT " LINK_COLUMNS " FROM ecs.agents "
+"WHERE agent_id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])";
+
+static const char *const child_links_sql =
+"SELECT " LINK_COLUMNS " FROM ecs.agents "
+"WHERE parent1_id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[]) "
+"UNION ALL "
+"SELECT " LINK_COLUMNS " FROM ecs.agents "
+"WHERE parent2_id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])";
+
 typedef struct WalkSeen
 {
 	char		key[ECS_AGENT_ID_MAX + 1];
@@ -91,7 +110,7 @@ copy_id_column(HeapTuple tup, TupleDesc desc, int col, char *buf)
  */
 static int
 collect_level(HTAB *seen, EcsAgentRow **rows, int *cap, int nrows,
-			  int depth, int max_nodes, MemoryContext cxt)
+			  int depth, int max_nodes, bool narrow, MemoryContext cxt)
 {
 	TupleDesc	desc = SPI_tuptable->tupdesc;
 	uint64		i;
@@ -128,6 +147,10 @@ collect_level(HTAB *seen, EcsAgentRow **rows, int *cap, int nrows,
 		strlcpy(r->agent_id, id, sizeof(r->agent_id));
 		copy_id_column(tup, desc, 2, r->parent1_id);
 		copy_id_column(tup, desc, 3, r->parent2_id);
+		r->depth = depth;
+		nrows++;
+		if (narrow)
+			continue;
 		r->generation = DatumGetInt32(SPI_getbinval(tup, desc, 4, &isnull));
 		d = SPI_getbinval(tup, desc, 5, &isnull);
 		r->name = isnull ? NULL : MemoryContextStrdup(cxt, TextDatumGetCString(d));
@@ -139,8 +162,6 @@ collect_level(HTAB *seen, EcsAgentRow **rows, int *cap, int nrows,
 			r->sex = s[0];
 		}
 		r->active = DatumGetBool(SPI_getbinval(tup, desc, 7, &isnull));
-		r->depth = depth;
-		nrows++;
 	}
 	return nrows;
 }
@@ -149,6 +170,8 @@ collect_level(HTAB *seen, EcsAgentRow **rows, int *cap, int nrows,
  * ecs_walk
  *		Breadth-first walk from seeds, up to parents (up = true) or down to
  *		children, at most max_depth levels, at most max_nodes agents.
+ *		narrow: read only the links (agent_id, parent ids); the other
+ *		fields of the rows are left zero.
  *
  * Must be called connected to SPI.  Depth 0 holds the seeds the caller can
  * see (a seed that does not exist or is hidden is simply absent; callers
@@ -157,7 +180,7 @@ collect_level(HTAB *seen, EcsAgentRow **rows, int *cap, int nrows,
  */
 int
 ecs_walk(char **seeds, int nseeds, bool up, int max_depth, int max_nodes,
-		 MemoryContext cxt, EcsAgentRow **rows_out)
+		 bool narrow, MemoryContext cxt, EcsAgentRow **rows_out)
 {
 	MemoryContext oldcxt = MemoryContextSwitchTo(cxt);
 	MemoryContext levelcxt;
@@ -196,7 +219,8 @@ ecs_walk(char **seeds, int nseeds, bool up, int max_depth, int max_nodes,
 		{
 			frontier = seeds;
 			nfront = nseeds;
-			plan = ecs_plan(ECS_PLAN_AGENT_ROWS, rows_by_id_sql, 1, types);
+			plan = narrow ? ecs_plan(ECS_PLAN_PARENTS_OF, links_by_id_sql, 1, types)
+				: ecs_plan(ECS_PLAN_AGENT_ROWS, rows_by_id_sql, 1, types);
 		}
 		else
 		{
@@ -224,8 +248,12 @@ ecs_walk(char **seeds, int nseeds, bool up, int max_depth, int max_nodes,
 				else
 					frontier[nfront++] = rows[i].agent_id;
 			}
-			plan = up ? ecs_plan(ECS_PLAN_AGENT_ROWS, rows_by_id_sql, 1, types)
-				: ecs_plan(ECS_PLAN_CHILDREN_OF, children_of_sql, 1, types);
+			if (narrow)
+				plan = up ? ecs_plan(ECS_PLAN_PARENTS_OF, links_by_id_sql, 1, types)
+					: ecs_plan(ECS_PLAN_CYCLE_WALK, child_links_sql, 1, types);
+			else
+				plan = up ? ecs_plan(ECS_PLAN_AGENT_ROWS, rows_by_id_sql, 1, types)
+					: ecs_plan(ECS_PLAN_CHILDREN_OF, children_of_sql, 1, types);
 		}
 		if (nfront == 0)
 		{
@@ -240,7 +268,7 @@ ecs_walk(char **seeds, int nseeds, bool up, int max_depth, int max_nodes,
 		MemoryContextSwitchTo(oldcxt);
 
 		level_start = nrows;
-		nrows = collect_level(seen, &rows, &cap, nrows, depth, max_nodes, cxt);
+		nrows = collect_level(seen, &rows, &cap, nrows, depth, max_nodes, narrow, cxt);
 		SPI_freetuptable(SPI_tuptable);
 		if (nrows == level_start)
 			break;
@@ -332,10 +360,10 @@ ecs_lineage(PG_FUNCTION_ARGS)
 									ALLOCSET_DEFAULT_SIZES);
 	SPI_connect();
 	if (want_up)
-		nup = ecs_walk(&id, 1, true, max_depth, ecs_max_lineage_nodes,
+		nup = ecs_walk(&id, 1, true, max_depth, ecs_max_lineage_nodes, false,
 					   walkcxt, &up_rows);
 	if (want_down)
-		ndown = ecs_walk(&id, 1, false, max_depth, ecs_max_lineage_nodes,
+		ndown = ecs_walk(&id, 1, false, max_depth, ecs_max_lineage_nodes, false,
 						 walkcxt, &down_rows);
 	SPI_finish();
 

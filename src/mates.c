@@ -26,7 +26,7 @@
  *
  * Memory: a single search holds its candidate lists (k + a margin, growing
  * only while related candidates crowd the top) and their pedigree; the
- * packed array holds (65 + 4 * traits + 8) bytes per active agent, plus the
+ * packed array holds (66 + 4 * traits rounded up to 8) bytes per active agent, plus the
  * pedigree of the agents searched for and their candidates.
  * Interrupts: checked per candidate row read, per agent searched and per
  * kinship evaluation, so statement_timeout stops any call promptly.
@@ -38,7 +38,12 @@
  */
 #include "postgres.h"
 
+#include <limits.h>
 #include <math.h>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "catalog/pg_type.h"
 #include "ecs_agents.h"
@@ -207,7 +212,8 @@ mates_plan(Oid fn_oid)
 
 	if (nsp == cached_nsp)
 		return ecs_plan(ECS_PLAN_MATES_SCAN, NULL, 12, types);
-	plan = SPI_prepare(psprintf(mates_sql, quote_identifier(get_namespace_name(nsp))), 12, types);
+	plan = SPI_prepare_cursor(psprintf(mates_sql, quote_identifier(get_namespace_name(nsp))), 12, types,
+							  CURSOR_OPT_PARALLEL_OK);
 	if (plan == NULL)
 		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 	SPI_keepplan(plan);
@@ -420,9 +426,10 @@ typedef struct Population
 {
 	int			n;
 	int			ntraits;
+	int			stride;			/* ntraits rounded up to 8; padding is 0 */
 	char	   *ids;			/* n * (ECS_AGENT_ID_MAX + 1) */
 	char	   *sex;			/* n: 'f', 'm' or '\0' */
-	float4	   *genome;			/* n * ntraits */
+	float4	   *genome;			/* n * stride */
 	HTAB	   *index;			/* id -> position */
 } Population;
 
@@ -449,9 +456,10 @@ population_load(const EcsCatalog *cat, MemoryContext cxt)
 	int			i;
 
 	pop->ntraits = cat->ntraits;
+	pop->stride = (cat->ntraits + 7) & ~7;
 	pop->ids = MemoryContextAlloc(cxt, (Size) cap * (ECS_AGENT_ID_MAX + 1));
 	pop->sex = MemoryContextAlloc(cxt, cap);
-	pop->genome = MemoryContextAlloc(cxt, sizeof(float4) * (Size) cap * cat->ntraits);
+	pop->genome = MemoryContextAlloc(cxt, sizeof(float4) * (Size) cap * pop->stride);
 	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
 	for (;;)
 	{
@@ -479,20 +487,22 @@ population_load(const EcsCatalog *cat, MemoryContext cxt)
 				continue;
 			if (pop->n >= cap)
 			{
-				if (cap > (int) (MaxAllocHugeSize / sizeof(float4) / 2 / cat->ntraits))
+				if ((Size) cap >= (Size) INT_MAX / 2 ||
+					(Size) cap * 2 > MaxAllocHugeSize / sizeof(float4) / pop->stride)
 					ereport(ERROR,
 							(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 							 errmsg("too many active agents to pack in memory")));
 				cap *= 2;
 				pop->ids = repalloc_huge(pop->ids, (Size) cap * (ECS_AGENT_ID_MAX + 1));
 				pop->sex = repalloc_huge(pop->sex, cap);
-				pop->genome = repalloc_huge(pop->genome, sizeof(float4) * (Size) cap * cat->ntraits);
+				pop->genome = repalloc_huge(pop->genome, sizeof(float4) * (Size) cap * pop->stride);
 			}
 			text_to_cstring_buffer(DatumGetTextPP(SPI_getbinval(tup, desc, 1, &isnull)),
 								   POP_ID(pop, pop->n), ECS_AGENT_ID_MAX + 1);
 			d = SPI_getbinval(tup, desc, 3, &isnull);
 			pop->sex[pop->n] = isnull ? '\0' : TextDatumGetCString(d)[0];
-			memcpy(pop->genome + (Size) pop->n * cat->ntraits, ARR_DATA_PTR(arr),
+			memset(pop->genome + (Size) pop->n * pop->stride, 0, sizeof(float4) * pop->stride);
+			memcpy(pop->genome + (Size) pop->n * pop->stride, ARR_DATA_PTR(arr),
 				   sizeof(float4) * cat->ntraits);
 			pop->n++;
 		}
@@ -536,51 +546,99 @@ list_insert(Candidate *list, int *n, int m, double l1, double score, const char 
 }
 
 /*
+ * A single-precision lower-bound estimate of the weighted L1 distance over
+ * the padded stride (a multiple of 8).  Used only as a filter, with a
+ * margin; never as a score.
+ */
+static inline float
+l1_estimate(const float *tf, const float *wf, const float4 *b, int stride)
+{
+#ifdef __SSE2__
+	__m128		acc = _mm_setzero_ps();
+	const __m128 absmask = _mm_castsi128_ps(_mm_set1_epi32(0x7fffffff));
+	__m128		shuf,
+				sums;
+	int			t;
+
+	for (t = 0; t < stride; t += 4)
+	{
+		__m128		d = _mm_sub_ps(_mm_loadu_ps(tf + t), _mm_loadu_ps(b + t));
+
+		acc = _mm_add_ps(acc, _mm_mul_ps(_mm_loadu_ps(wf + t), _mm_and_ps(d, absmask)));
+	}
+	shuf = _mm_shuffle_ps(acc, acc, _MM_SHUFFLE(2, 3, 0, 1));
+	sums = _mm_add_ps(acc, shuf);
+	shuf = _mm_movehl_ps(shuf, sums);
+	sums = _mm_add_ss(sums, shuf);
+	return _mm_cvtss_f32(sums);
+#else
+	float		acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+	int			t,
+				k;
+
+	for (t = 0; t < stride; t += 8)
+		for (k = 0; k < 8; k++)
+			acc[k] += wf[t + k] * fabsf(tf[t + k] - b[t + k]);
+	return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+#endif
+}
+
+/*
  * scan_population
  *		The m eligible candidates of best trait score for an agent with
  *		genome g, sex, and position self in pop (-1 when not in it), into
- *		list (sorted).  Returns how many.  Partial distances are abandoned
- *		once they pass the m-th best (with a relative margin, so that a
- *		candidate whose score only ties by rounding is still scored).
+ *		list (sorted).  Returns how many.
+ *
+ * Once the list is full, a candidate is first bounded in single precision
+ * over the padded stride (SSE2 where available); only
+ * candidates whose bound comes within a generous margin (1e-4 relative) of
+ * the m-th best are scored exactly, in double and in catalog order, with
+ * the same additions as ecs_weighted_l1(), so scores and ties match every
+ * other path bit for bit.
  */
 static int
 scan_population(const Population *pop, const EcsCatalog *cat, const float4 *g, char sex,
 				int self, Candidate *list, int m)
 {
 	int			nt = cat->ntraits;
+	int			stride = pop->stride;
 	double	   *target = palloc(sizeof(double) * nt);
-	const double *w = cat->weight;
+	float	   *tf = palloc0(sizeof(float) * stride);
+	float	   *wf = palloc0(sizeof(float) * stride);
 	double		bound = INFINITY;
+	float		fbound = INFINITY;
 	int			n = 0;
-	int			j;
+	int			j,
+				t;
 
 	ecs_genome_target(cat, g, target);
+	for (t = 0; t < nt; t++)
+	{
+		tf[t] = (float) target[t];
+		wf[t] = (float) cat->weight[t];
+	}
 	for (j = 0; j < pop->n; j++)
 	{
-		const float4 *b = pop->genome + (Size) j * nt;
-		double		sum = 0.0;
-		int			t;
+		const float4 *b = pop->genome + (Size) j * stride;
+		double		sum;
 
 		if (j == self || (sex && pop->sex[j] && pop->sex[j] == sex))
 			continue;
-		/* same additions in the same order as ecs_weighted_l1() */
-		for (t = 0; t < nt; t++)
-		{
-			double		d = target[t] - (double) b[t];
-
-			sum += w[t] * (d < 0 ? -d : d);
-			if ((t & 3) == 3 && sum > bound)
-				break;
-		}
-		if (t < nt)
+		if (n == m && l1_estimate(tf, wf, b, stride) > fbound)
 			continue;
+		sum = ecs_weighted_l1(target, cat->weight, b, nt);
 		if (n == m && sum > bound)
 			continue;
 		list_insert(list, &n, m, sum, ecs_score_from_l1(sum, cat->weight_sum), POP_ID(pop, j));
 		if (n == m)
+		{
 			bound = list[m - 1].l1 * (1.0 + 1e-9) + 1e-12;
+			fbound = (float) (list[m - 1].l1 * (1.0 + 1e-4) + 1e-4);
+		}
 	}
 	pfree(target);
+	pfree(tf);
+	pfree(wf);
 	return n;
 }
 
@@ -883,7 +941,7 @@ ecs_pair_population(PG_FUNCTION_ARGS)
 	for (i = 0; i < pop->n; i++)
 	{
 		s[i].id = ids[i];
-		s[i].genome = pop->genome + (Size) i * pop->ntraits;
+		s[i].genome = pop->genome + (Size) i * pop->stride;
 		s[i].sex = pop->sex[i];
 		s[i].self = i;
 		s[i].ped = ecs_pedigree_find(ped, ids[i]);

@@ -125,7 +125,7 @@ check_no_cycle(const char *id, const char *p1, const char *p2)
 	int			n;
 	int			i;
 
-	n = ecs_walk(&seed, 1, false, INT_MAX, ecs_max_lineage_nodes, cxt, &rows);
+	n = ecs_walk(&seed, 1, false, INT_MAX, ecs_max_lineage_nodes, true, cxt, &rows);
 	for (i = 0; i < n; i++)
 	{
 		if ((p1[0] && strcmp(rows[i].agent_id, p1) == 0) ||

@@ -11,9 +11,10 @@
 CREATE SCHEMA ecs;
 COMMENT ON SCHEMA ecs IS 'ecs_agents entity-component tables and views';
 
--- Agent ids: 3..64 characters of [A-Za-z0-9_-].  The regex runs in the C
+-- Agent ids: 3..64 characters of [A-Za-z0-9_-], in the C collation: byte
+-- order (the order of every tie-break) and fast comparisons.  The regex runs in the C
 -- collation so ranges mean ASCII ranges whatever the database collation.
-CREATE DOMAIN ecs.agent_id AS pg_catalog.text
+CREATE DOMAIN ecs.agent_id AS pg_catalog.text COLLATE "C"
     CONSTRAINT agent_id_format CHECK (
         VALUE OPERATOR(pg_catalog.~) '^[A-Za-z0-9_-]{3,64}$' COLLATE "C");
 COMMENT ON DOMAIN ecs.agent_id IS 'agent identifier: 3 to 64 characters of A-Z, a-z, 0-9, _ and -';
@@ -113,8 +114,11 @@ COMMENT ON TABLE ecs.agents IS 'agents: identity, pedigree links and genome (one
 COMMENT ON COLUMN ecs.agents.genome IS 'one finite value in [0,1] per ecs.trait_catalog row, in position order';
 CREATE INDEX agents_active_idx ON ecs.agents (active);
 CREATE INDEX agents_name_idx ON ecs.agents (name);
-CREATE INDEX agents_parent1_idx ON ecs.agents (parent1_id);
-CREATE INDEX agents_parent2_idx ON ecs.agents (parent2_id);
+-- pedigree links: walks read (agent_id, parent1_id, parent2_id) from these
+-- with index-only scans (up: by agent_id; down: by either parent)
+CREATE UNIQUE INDEX agents_links_idx ON ecs.agents (agent_id) INCLUDE (parent1_id, parent2_id);
+CREATE INDEX agents_parent1_idx ON ecs.agents (parent1_id) INCLUDE (agent_id, parent2_id);
+CREATE INDEX agents_parent2_idx ON ecs.agents (parent2_id) INCLUDE (agent_id, parent1_id);
 CREATE INDEX agents_generation_idx ON ecs.agents (generation);
 
 ------------------------------------------------------------------------------
