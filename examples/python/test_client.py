@@ -75,7 +75,7 @@ def expect_error(status, sqlstate_prefix, fn, *args, **kwargs):
 # ---------------------------------------------------------------------------
 
 POPULATION_SQL = """
-SELECT pg_catalog.count(*) FROM ecs_spawn(120, 42);
+SELECT pg_catalog.count(*) FROM ecs_spawn(500, 42);   -- 1500 agents in all: more than 1024
 -- generations 1 and 2, set-based: each female of the previous generation
 -- with a male of it, two children per pair, genes from either parent
 INSERT INTO ecs.agents (agent_id, name, sex, spirit_id, generation, parent1_id, parent2_id, genome)
