@@ -115,6 +115,23 @@ SELECT k, count(*) AS differences FROM (VALUES (1), (5), (50)) v(k),
            (SELECT a.agent_id, m.mate_id, m.score, m.rank FROM ecs.agents a, ecs_find_mates(a.agent_id, k) m
             EXCEPT SELECT * FROM ecs_find_mates_batch((SELECT array_agg(agent_id::text) FROM ecs.agents), k))) d
  GROUP BY k ORDER BY k;
+-- when nearly every candidate is too closely related, lists must grow
+-- (several rounds) and still give the brute-force answer
+SET ecs_agents.max_relatedness = 0.001;
+SELECT count(*) AS searchers,
+       count(*) FILTER (WHERE pg_temp.top(a, 5) =
+           (SELECT coalesce(array_agg(b ORDER BY f DESC, b COLLATE "C"), '{}') FROM (
+               SELECT x.b, x.final AS f FROM brute x
+                WHERE x.a = s.a AND x.a <> x.b AND x.active AND x.sexes_ok AND x.r < 0.001
+                ORDER BY f DESC, x.b COLLATE "C" LIMIT 5) t)) AS same_single,
+       count(*) FILTER (WHERE (SELECT coalesce(array_agg(mate_id ORDER BY rank), '{}') FROM ecs_find_mates_batch(ARRAY[a], 5))
+                              = pg_temp.top(a, 5)) AS same_batch,
+       sum((SELECT count(*) FROM ecs_find_mates(a, 5))) AS mates_found
+  FROM searchers s;
+SET ecs_agents.max_relatedness = 0;
+SELECT count(*) AS no_one_is_eligible FROM ecs_find_mates_batch((SELECT array_agg(a) FROM searchers), 5);
+SELECT count(*) AS no_one_is_eligible FROM ecs_find_mates('px9_0', 5);
+RESET ecs_agents.max_relatedness;
 SELECT agent_id, count(*) FROM ecs_find_mates_batch(ARRAY['px9_3', 'px9_2', 'px9_3'], 2) GROUP BY agent_id ORDER BY 1;
 SELECT count(*) FROM ecs_find_mates_batch('{}', 5);
 

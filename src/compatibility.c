@@ -143,9 +143,8 @@ typedef struct PairScore
 
 static void
 score_pair(const EcsCatalog *cat, EcsPedigree *ped, EcsAgent *a, EcsAgent *b,
-		   int pa, int pb, double *target, PairScore *out)
+		   int pa, int pb, const double *target, PairScore *out)
 {
-	ecs_genome_target(cat, a->genome, target);
 	out->trait_score = ecs_score_from_l1(ecs_weighted_l1(target, cat->weight, b->genome,
 														 cat->ntraits),
 										 cat->weight_sum);
@@ -183,6 +182,7 @@ pair_of(FunctionCallInfo fcinfo, PairScore *ps)
 	if (pa < 0 || pb < 0)		/* deleted in between: cannot happen in one snapshot */
 		ecs_report_unknown_agent(pa < 0 ? ids[0] : ids[1]);
 	target = palloc(sizeof(double) * cat->ntraits);
+	ecs_genome_target(cat, ag[0].genome, target);
 	score_pair(cat, ped, &ag[0], &ag[1], pa, pb, target, ps);
 }
 
@@ -236,7 +236,7 @@ ecs_compatibility_explain(PG_FUNCTION_ARGS)
  * element or a multi-dimensional array.
  */
 static char **
-ids_from_array(ArrayType *arr, const char *argname, int *n)
+ids_from_array(ArrayType *arr, const char *argname, int *n, Datum **elems_out)
 {
 	Datum	   *elems;
 	bool	   *nulls;
@@ -258,6 +258,7 @@ ids_from_array(ArrayType *arr, const char *argname, int *n)
 					 errdetail("Element %d is NULL.", i + 1)));
 		ids[i] = ecs_agent_id_check(DatumGetTextPP(elems[i]), argname);
 	}
+	*elems_out = elems;
 	return ids;
 }
 
@@ -322,15 +323,17 @@ ecs_compatibility_batch(PG_FUNCTION_ARGS)
 	EcsAgent   *ag;
 	EcsPedigree *ped;
 	int		   *pidx;
-	double	   *target;
+	double	   *targets;
+	Datum	   *elems_a,
+			   *elems_b;
 
 	InitMaterializedSRF(fcinfo, 0);
 	callcxt = AllocSetContextCreate(CurrentMemoryContext, "ecs_compatibility_batch",
 									ALLOCSET_DEFAULT_SIZES);
 	oldcxt = MemoryContextSwitchTo(callcxt);
 
-	ids_a = ids_from_array(arr_a, "a", &na);
-	ids_b = ids_from_array(arr_b, "b", &nb);
+	ids_a = ids_from_array(arr_a, "a", &na, &elems_a);
+	ids_b = ids_from_array(arr_b, "b", &nb, &elems_b);
 	if (na != nb)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -363,7 +366,19 @@ ecs_compatibility_batch(PG_FUNCTION_ARGS)
 	pidx = palloc(sizeof(int) * nd);
 	for (i = 0; i < nd; i++)
 		pidx[i] = ecs_pedigree_find(ped, distinct[i]);
-	target = palloc(sizeof(double) * cat->ntraits);
+	/* each agent's target point once (only first-array agents need one) */
+	targets = palloc(sizeof(double) * (Size) nd * cat->ntraits);
+	{
+		bool	   *done = palloc0(sizeof(bool) * nd);
+
+		for (i = 0; i < na; i++)
+			if (!done[map[i]])
+			{
+				ecs_genome_target(cat, ag[map[i]].genome, targets + (Size) map[i] * cat->ntraits);
+				done[map[i]] = true;
+			}
+		pfree(done);
+	}
 	for (i = 0; i < na; i++)
 	{
 		int			x = map[i],
@@ -375,13 +390,13 @@ ecs_compatibility_batch(PG_FUNCTION_ARGS)
 		CHECK_FOR_INTERRUPTS();
 		if (pidx[x] < 0 || pidx[y] < 0)
 			ecs_report_unknown_agent(pidx[x] < 0 ? distinct[x] : distinct[y]);
-		score_pair(cat, ped, &ag[x], &ag[y], pidx[x], pidx[y], target, &ps);
-		values[0] = CStringGetTextDatum(ids_a[i]);
-		values[1] = CStringGetTextDatum(ids_b[i]);
+		score_pair(cat, ped, &ag[x], &ag[y], pidx[x], pidx[y],
+				   targets + (Size) x * cat->ntraits, &ps);
+		/* the input elements are valid texts already: no copies */
+		values[0] = elems_a[i];
+		values[1] = elems_b[i];
 		values[2] = Float8GetDatum(ps.final_score);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-		pfree(DatumGetPointer(values[0]));
-		pfree(DatumGetPointer(values[1]));
 	}
 	MemoryContextSwitchTo(oldcxt);
 	MemoryContextDelete(callcxt);

@@ -152,6 +152,7 @@ typedef struct EcsPedigree EcsPedigree;
 extern EcsPedigree *ecs_pedigree_create(MemoryContext cxt, int depth);
 extern void ecs_pedigree_load(EcsPedigree *ped, char **ids, int n);
 extern int	ecs_pedigree_find(EcsPedigree *ped, const char *id);
+extern bool ecs_pedigree_is_seed(EcsPedigree *ped, const char *id);
 extern bool ecs_pedigree_may_relate(EcsPedigree *ped, int a, int b);
 extern double ecs_pedigree_kinship(EcsPedigree *ped, int a, int b);
 extern double ecs_relatedness_value(EcsPedigree *ped, int a, int b);

@@ -59,6 +59,7 @@ typedef struct PedNode
 	int32		p1;				/* interned parent index, -1 when NULL */
 	int32		p2;
 	bool		loaded;			/* its row was read (visible to the caller) */
+	int32		reach;			/* ancestors loaded this many generations up */
 	int32		nsig;			/* S-set size, -1 until computed */
 	int32	   *sig;			/* sorted S-set */
 } PedNode;
@@ -170,6 +171,7 @@ intern(EcsPedigree *ped, const char *id)
 		nd->id = MemoryContextStrdup(ped->cxt, id);
 		nd->p1 = nd->p2 = -1;
 		nd->loaded = false;
+		nd->reach = -1;
 		nd->nsig = -1;
 		nd->sig = NULL;
 	}
@@ -188,6 +190,20 @@ ecs_pedigree_find(EcsPedigree *ped, const char *id)
 	if (k == NULL || !ped->nodes[k->idx].loaded)
 		return -1;
 	return k->idx;
+}
+
+/*
+ * ecs_pedigree_is_seed
+ *		Whether id is loaded with its ancestors to the full depth, i.e. can
+ *		be one side of a pair.  A node loaded as somebody's ancestor at depth
+ *		k has its own ancestors only to depth - k.
+ */
+bool
+ecs_pedigree_is_seed(EcsPedigree *ped, const char *id)
+{
+	int			x = ecs_pedigree_find(ped, id);
+
+	return x >= 0 && ped->nodes[x].reach >= ped->depth;
 }
 
 /*
@@ -217,6 +233,8 @@ ecs_pedigree_load(EcsPedigree *ped, char **ids, int n)
 		PedNode    *nd;
 
 		CHECK_FOR_INTERRUPTS();
+		if (ped->nodes[x].reach < ped->depth - rows[i].depth)
+			ped->nodes[x].reach = ped->depth - rows[i].depth;
 		if (ped->nodes[x].loaded)
 			continue;
 		/* intern the parents first: interning may move the array */

@@ -57,6 +57,10 @@
 
 /* candidates listed beyond k on the first pass */
 #define MATES_MARGIN		8
+/* most candidates one round of a single search reads */
+#define MATES_MAX_FETCH		65536
+/* most candidates listed at once by the batch searches (memory bound) */
+#define MATES_MAX_LISTED	262144
 /* candidate lists kept per agent by ecs_pair_population */
 #define PAIR_LIST			8
 
@@ -140,14 +144,17 @@ static void
 load_candidates(EcsPedigree *ped, Candidate *list, int from, int n)
 {
 	char	  **ids;
-	int			i;
+	int			i,
+				nids;
 
 	if (n <= from)
 		return;
 	ids = palloc(sizeof(char *) * (n - from));
+	nids = 0;
 	for (i = from; i < n; i++)
-		ids[i - from] = list[i].id;
-	ecs_pedigree_load(ped, ids, n - from);
+		if (!ecs_pedigree_is_seed(ped, list[i].id))
+			ids[nids++] = list[i].id;
+	ecs_pedigree_load(ped, ids, nids);
 	for (i = from; i < n; i++)
 		list[i].ped = ecs_pedigree_find(ped, list[i].id);
 	pfree(ids);
@@ -354,9 +361,12 @@ ecs_find_mates(PG_FUNCTION_ARGS)
 	for (;;)
 	{
 		int			rc;
-		int			from = nlist;
+		int			from = 0;
 		bool		exhausted = false;
 		uint64		r;
+
+		/* earlier rounds live on in best[]: the list holds one round */
+		nlist = 0;
 
 		values[10] = Int64GetDatum(fetch);
 		values[11] = Int64GetDatum(offset);
@@ -397,7 +407,7 @@ ecs_find_mates(PG_FUNCTION_ARGS)
 		load_candidates(ped, list, from, nlist);
 		if (rerank(ped, pa, list, from, nlist, best, &nbest, k) || exhausted)
 			break;
-		fetch = Min(fetch * 4, (int64) 1024 * 1024);
+		fetch = Min(fetch * 4, (int64) MATES_MAX_FETCH);
 	}
 	SPI_finish();
 
@@ -667,8 +677,8 @@ typedef struct Search
 static void
 search_all(Population *pop, const EcsCatalog *cat, EcsPedigree *ped, Search *s, int ns, int k)
 {
-	int			round;
 	int			i;
+	int			next = 0;		/* first search not yet done, roughly */
 
 	for (i = 0; i < ns; i++)
 	{
@@ -677,41 +687,56 @@ search_all(Population *pop, const EcsCatalog *cat, EcsPedigree *ped, Search *s, 
 		s[i].done = false;
 		s[i].list = NULL;
 	}
-	for (round = 0;; round++)
+
+	/*
+	 * Rounds over chunks of pending searches whose lists add up to at most
+	 * MATES_MAX_LISTED candidates (one search may exceed it alone): that
+	 * bounds the memory of the lists whatever the population and however
+	 * many searches need longer lists.
+	 */
+	for (;;)
 	{
 		char	  **ids;
 		int			nids = 0;
-		int			pending = 0;
+		int			listed = 0;
+		int			chunk[2] = {-1, -1};	/* [first, last] search of the chunk */
 
-		for (i = 0; i < ns; i++)
+		while (next < ns && s[next].done)
+			next++;
+		if (next >= ns)
+			break;
+		for (i = next; i < ns; i++)
 		{
 			CHECK_FOR_INTERRUPTS();
 			if (s[i].done)
 				continue;
-			if (s[i].list)
-				pfree(s[i].list);
+			if (listed > 0 && listed + s[i].m > MATES_MAX_LISTED)
+				break;
 			s[i].list = palloc(sizeof(Candidate) * s[i].m);
 			s[i].nlist = scan_population(pop, cat, s[i].genome, s[i].sex, s[i].self,
 										 s[i].list, s[i].m);
-			pending += s[i].nlist;
+			listed += s[i].m;
+			if (chunk[0] < 0)
+				chunk[0] = i;
+			chunk[1] = i;
 		}
-		/* one walk for every listed candidate */
-		ids = palloc(sizeof(char *) * Max(pending, 1));
-		for (i = 0; i < ns; i++)
+
+		/* one walk for every listed candidate not loaded as a seed yet */
+		ids = palloc(sizeof(char *) * Max(listed, 1));
+		for (i = chunk[0]; i <= chunk[1]; i++)
 		{
 			int			j;
 
 			if (s[i].done)
 				continue;
 			for (j = 0; j < s[i].nlist; j++)
-				if (ecs_pedigree_find(ped, s[i].list[j].id) < 0)
+				if (!ecs_pedigree_is_seed(ped, s[i].list[j].id))
 					ids[nids++] = s[i].list[j].id;
 		}
 		ecs_pedigree_load(ped, ids, nids);
 		pfree(ids);
 
-		pending = 0;
-		for (i = 0; i < ns; i++)
+		for (i = chunk[0]; i <= chunk[1]; i++)
 		{
 			int			j;
 
@@ -724,13 +749,10 @@ search_all(Population *pop, const EcsCatalog *cat, EcsPedigree *ped, Search *s, 
 				s[i].nlist < s[i].m || s[i].m >= pop->n)
 				s[i].done = true;
 			else
-			{
 				s[i].m = (int) Min((int64) s[i].m * 4, (int64) pop->n);
-				pending++;
-			}
+			pfree(s[i].list);
+			s[i].list = NULL;
 		}
-		if (pending == 0)
-			break;
 	}
 }
 
