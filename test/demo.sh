@@ -43,15 +43,32 @@ t0=$SECONDS
 # population
 # ---------------------------------------------------------------------------
 generator="$ECS_ROOT/test/bench/generate.sql"
+bench_population() {
+    # the benchmark's generator (test/bench/run.sh does the same): founders,
+    # 4 more generations with pedigree collapse, positions, relationships and
+    # interactions, loaded with triggers off and then validated
+    local qq=(env PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1)
+    "${qq[@]}" -f "$generator" >/dev/null &&
+    "${qq[@]}" -c "SET session_replication_role = replica" -c "CALL bench.generate($AGENTS, 5, $SEED)" &&
+    "${qq[@]}" -c "CALL bench.drop_interaction_indexes()" &&
+    "${qq[@]}" -c "SET session_replication_role = replica" -c "CALL bench.generate_interactions(0, 1)" &&
+    "${qq[@]}" -c "CALL bench.restore_interaction_indexes()" &&
+    "${qq[@]}" -c "SELECT pg_catalog.setval('ecs.agent_interactions_interaction_id_seq', pg_catalog.max(interaction_id)) FROM ecs.agent_interactions" >/dev/null &&
+    "${qq[@]}" -c "SELECT bench.validate()" >/dev/null &&
+    [ "$("${qq[@]}" -At -c 'SELECT pg_catalog.count(*) FROM ecs.agents')" -gt 0 ]
+}
+use_embedded=1
 if [ -f "$generator" ]; then
-    # the benchmark's generator: founders, 4 more generations, positions,
-    # relationships and interactions (loaded with triggers off, then validated)
     ecs_log "population: $AGENTS agents with test/bench/generate.sql"
-    PGOPTIONS="-c client_min_messages=warning" q -v n="$AGENTS" -v gens=5 -v seed="$SEED" -v fast=on \
-        -f "$generator" >/dev/null
-    [ "$(q -At -c 'SELECT pg_catalog.count(*) FROM ecs.agents')" -gt 0 ] ||
-        { echo "demo: $generator made no agents" >&2; exit 1; }
-else
+    AGENTS=$(( AGENTS / 5 * 5 ))
+    if bench_population; then
+        use_embedded=0
+    else
+        ecs_log "test/bench/generate.sql failed; using the demo's own generator"
+        q -c 'DROP SCHEMA IF EXISTS bench CASCADE' -c 'DROP EXTENSION ecs_agents CASCADE' -c 'CREATE EXTENSION ecs_agents'
+    fi
+fi
+if [ $use_embedded = 1 ]; then
     ecs_log "population: $AGENTS agents (founders, then 4 generations)"
     # One set-based INSERT per generation.  Parents: a random female and a
     # random male of the two previous generations (so half-siblings and
@@ -90,7 +107,7 @@ SELECT 'agent' || pg_catalog.nextval('ecs.agent_number_seq'),
 SQL
     done
 fi
-if [ ! -f "$generator" ]; then
+if [ $use_embedded = 1 ]; then
 ecs_log "population ready in $((SECONDS - t0))s; adding positions, relationships, interactions"
 
 # components: a position for everyone, random friendships and rivalries, a
