@@ -21,8 +21,13 @@
 #include <math.h>
 
 #include "access/htup_details.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
+#include "nodes/makefuncs.h"
+#include "storage/lmgr.h"
+#include "utils/snapmgr.h"
 #include "ecs_agents.h"
 #include "miscadmin.h"
 #include "utils/array.h"
@@ -48,6 +53,27 @@ ecs_catalog_size(void)
 	int			n;
 
 	rc = SPI_execute_plan(plan, NULL, NULL, true, 1);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not count the trait catalog");
+	n = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_freetuptable(SPI_tuptable);
+	return n;
+}
+
+/*
+ * catalog size under the latest snapshot, for a transaction whose own
+ * snapshot may predate a committed ecs_add_trait()
+ */
+static int
+catalog_size_latest(void)
+{
+	SPIPlanPtr	plan = ecs_plan(ECS_PLAN_CATALOG_COUNT, catalog_count_sql, 0, NULL);
+	bool		isnull;
+	int			rc;
+	int			n;
+
+	rc = SPI_execute_snapshot(plan, NULL, NULL, GetLatestSnapshot(), InvalidSnapshot,
+							  true, false, 1);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "could not count the trait catalog");
 	n = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
@@ -211,10 +237,43 @@ ecs_agents_before_write(PG_FUNCTION_ARGS)
 	if (check_genome && !isnull)	/* NULL: the NOT NULL constraint reports it */
 	{
 		ArrayType  *arr = DatumGetArrayTypeP(genome);
+		int			ntraits;
 
 		ecs_genome_check(arr, id, -1);	/* values first, without SPI */
+
+		/*
+		 * Store genomes 1-based whatever bounds the writer gave
+		 * ('[0:15]={...}'), so genome[position + 1] is the trait everywhere.
+		 */
+		if (ARR_NDIM(arr) == 1 && ARR_LBOUND(arr)[0] != 1)
+		{
+			int			one = 1;
+			int			attnum = genome_att;
+			Datum		newval;
+			bool		newnull = false;
+
+			arr = DatumGetArrayTypePCopy(PointerGetDatum(arr));
+			memcpy(ARR_LBOUND(arr), &one, sizeof(int));
+			newval = PointerGetDatum(arr);
+			newtup = heap_modify_tuple_by_cols(newtup, desc, 1, &attnum, &newval, &newnull);
+		}
+
 		SPI_connect();
-		ecs_genome_check(arr, id, ecs_catalog_size());
+		ntraits = ecs_catalog_size();
+		ecs_genome_check(arr, id, ntraits);
+
+		/*
+		 * A transaction-snapshot transaction may predate an ecs_add_trait()
+		 * that committed while this write waited for its lock: the genome
+		 * fits the catalog this transaction sees, not the one now stored.
+		 */
+		if (IsolationUsesXactSnapshot() && catalog_size_latest() != ntraits)
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("could not serialize access due to a concurrent change of the trait catalog"),
+					 errdetail("The genome of agent \"%s\" has %d values; a concurrent ecs_add_trait() changed the catalog.",
+							   id, ntraits),
+					 errhint("Retry the transaction.")));
 		SPI_finish();
 	}
 	if (check_parents)

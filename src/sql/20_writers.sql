@@ -198,7 +198,6 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     s int8 := coalesce(seed, (random() * 9.0e18)::int8);
-    ntraits int4;
     spirits text[];
 BEGIN
     IF n IS NULL OR n < 0 OR n > 1000000 THEN
@@ -206,10 +205,11 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Spawn between 0 and 1000000 agents per call.';
     END IF;
-    IF id_prefix IS NULL OR id_prefix COLLATE "C" !~ '^[A-Za-z0-9_-]{1,50}$' THEN
+    -- a prefix of 2..44 characters keeps prefix || number within 3..64
+    IF id_prefix IS NULL OR id_prefix COLLATE "C" !~ '^[A-Za-z0-9_-]{2,44}$' THEN
         RAISE EXCEPTION 'invalid agent id prefix "%"', coalesce(id_prefix, 'NULL')
             USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'The prefix is 1 to 50 characters of A-Z, a-z, 0-9, _ and -; a number follows it.';
+                  HINT = 'The prefix is 2 to 44 characters of A-Z, a-z, 0-9, _ and -; a number follows it.';
     END IF;
     IF spirit IS NULL THEN
         SELECT pg_catalog.array_agg(sp.spirit_id ORDER BY sp.spirit_id) INTO spirits
@@ -222,8 +222,9 @@ BEGIN
     ELSE
         spirits := ARRAY[@extschema@.ecs_check_spirit(spirit)];
     END IF;
-    SELECT pg_catalog.count(*) INTO ntraits FROM ecs.trait_catalog;
-
+    -- The catalog is counted inside the INSERT, whose snapshot is taken
+    -- after it has locked ecs.agents: an ecs_add_trait() that committed
+    -- while this call waited is seen, and the genomes have its length.
     RETURN QUERY
     WITH draws AS (
         SELECT i,
@@ -237,7 +238,8 @@ BEGIN
            d.sp,
            0,
            ARRAY(SELECT @extschema@.ecs_random(s, d.i * 4096 + 16 + t)::float4
-                   FROM pg_catalog.generate_series(0, ntraits - 1) AS t ORDER BY t)
+                   FROM pg_catalog.generate_series(0, (SELECT pg_catalog.count(*)::int4 - 1 FROM ecs.trait_catalog)) AS t
+                  ORDER BY t)
       FROM draws d
      ORDER BY d.i
     RETURNING agent_id::text;
@@ -352,9 +354,12 @@ BEGIN
                   HINT = 'Every agent gets default_value for the new trait; use a finite number between 0 and 1.';
     END IF;
 
-    -- one consistent change: no agent is written while the catalog grows
-    LOCK TABLE ecs.trait_catalog IN SHARE ROW EXCLUSIVE MODE;
+    -- one consistent change: no agent is written while the catalog grows.
+    -- Lock order agents, then catalog: the order every writer of agents
+    -- follows (its row trigger reads the catalog after the INSERT/UPDATE
+    -- has locked agents), so the two never deadlock.
     LOCK TABLE ecs.agents IN SHARE ROW EXCLUSIVE MODE;
+    LOCK TABLE ecs.trait_catalog IN SHARE ROW EXCLUSIVE MODE;
     IF EXISTS (SELECT FROM ecs.trait_catalog c WHERE c.trait_name OPERATOR(pg_catalog.=) name) THEN
         RAISE EXCEPTION 'trait "%" already exists', name
             USING ERRCODE = 'unique_violation';
