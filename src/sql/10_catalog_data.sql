@@ -22,21 +22,21 @@ INSERT INTO ecs.trait_catalog (trait_name, position, weight, mode, mutation_sd, 
     ('dominance',    14, 1.4, 'complement', 0.05, true),
     ('patience',     15, 0.9, 'complement', 0.04, true);
 
-INSERT INTO ecs.naming_spirits (spirit_id, display_name, enabled, builtin) VALUES
-    ('wolf', 'Wolf', true, true),
-    ('bear', 'Bear', true, true),
-    ('eagle', 'Eagle', true, true),
-    ('fox', 'Fox', true, true),
-    ('owl', 'Owl', true, true),
-    ('raven', 'Raven', true, true),
-    ('stag', 'Stag', true, true),
-    ('otter', 'Otter', true, true),
-    ('lynx', 'Lynx', true, true),
-    ('hawk', 'Hawk', true, true),
-    ('serpent', 'Serpent', true, true),
-    ('tortoise', 'Tortoise', true, true),
-    ('badger', 'Badger', true, true),
-    ('phoenix', 'Phoenix', false, true);
+INSERT INTO ecs.naming_spirits (spirit_id, display_name, enabled, builtin, favoured_trait) VALUES
+    ('wolf', 'Wolf', true, true, 'sociability'),
+    ('bear', 'Bear', true, true, 'strength'),
+    ('eagle', 'Eagle', true, true, 'speed'),
+    ('fox', 'Fox', true, true, 'intelligence'),
+    ('owl', 'Owl', true, true, 'patience'),
+    ('raven', 'Raven', true, true, 'curiosity'),
+    ('stag', 'Stag', true, true, 'dominance'),
+    ('otter', 'Otter', true, true, 'agility'),
+    ('lynx', 'Lynx', true, true, 'camouflage'),
+    ('hawk', 'Hawk', true, true, 'aggression'),
+    ('serpent', 'Serpent', true, true, 'resilience'),
+    ('tortoise', 'Tortoise', true, true, 'longevity'),
+    ('badger', 'Badger', true, true, 'endurance'),
+    ('phoenix', 'Phoenix', false, true, 'fertility');
 
 -- shared parts (spirit_id NULL): 32 prefixes x 24 roots x 8 suffixes x 8 titles
 INSERT INTO ecs.naming_components (spirit_id, component_type, value, weight, builtin)
