@@ -167,7 +167,10 @@ ecs_report_unknown_agent(const char *id)
  *
  * Must be called while connected to SPI.  The query text of a slot never
  * changes; it uses $n parameters only.  The plan lives in the plan cache's
- * own memory (SPI_keepplan) for the life of the backend.
+ * own memory (SPI_keepplan) for the life of the backend.  Plans are generic
+ * (planned once): the queries are index lookups by id whose best plan does
+ * not depend on the values, and re-planning every call would cost more than
+ * the lookups.
  */
 SPIPlanPtr
 ecs_plan(int slot, const char *sql, int nargs, const Oid *argtypes)
@@ -180,7 +183,7 @@ ecs_plan(int slot, const char *sql, int nargs, const Oid *argtypes)
 	if (sql == NULL)
 		elog(ERROR, "plan slot %d is empty", slot);
 
-	plan = SPI_prepare(sql, nargs, (Oid *) argtypes);
+	plan = SPI_prepare_cursor(sql, nargs, (Oid *) argtypes, CURSOR_OPT_GENERIC_PLAN);
 	if (plan == NULL)
 		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql,
 			 SPI_result_code_string(SPI_result));

@@ -1,0 +1,470 @@
+/*-------------------------------------------------------------------------
+ *
+ * naming.c
+ *		Agent names: ecs_generate_name(spirit, seed) and the generator that
+ *		ecs_breed shares.
+ *
+ * A name is prefix + root [+ " " suffix] + " of the " [title " "] spirit,
+ * e.g. "Swiftfang of the Grey Wolf".  Each part is one weighted draw from
+ * the shared components (spirit_id NULL) and those of the spirit, in
+ * component_id order; draw i of the name comes from ecs_random(seed, i):
+ * 0 prefix, 1 root, 2 whether to add a suffix (1 in 4), 3 suffix, 4 title.
+ * So a seed always gives the same name for the same components, and the
+ * names match the SQL formulation the extension started with.
+ *
+ * Invariants
+ *	- The spirit and its components are read with one SPI query (a saved
+ *	  plan with $1), read_only, in the caller's snapshot, so privileges and
+ *	  row-level security on the naming tables hold.
+ *	- Parts read are cached by the caller (fn_extra for the SQL function) in
+ *	  a child of the caller's context, keyed by the local transaction, the
+ *	  active snapshot's xmin/xmax and command id: within one statement a
+ *	  spirit is read once (ecs_spawn names thousands of agents in one
+ *	  INSERT), and any committed or own change to the tables, which moves
+ *	  one of those, makes the next call read again.
+ *	- Memory: the cache holds at most NAME_CACHE_SLOTS spirits; each call
+ *	  allocates only its result in the caller's context.
+ *
+ * IDENTIFICATION
+ *		src/naming.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_collation.h"
+#include "catalog/pg_type.h"
+#include "ecs_agents.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "naming.h"
+#include "storage/proc.h"
+#include "utils/builtins.h"
+#include "utils/formatting.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+
+#if PG_VERSION_NUM >= 150000
+#include "common/pg_prng.h"
+#endif
+
+#if PG_VERSION_NUM >= 170000
+#define ECS_MY_LXID (MyProc->vxid.lxid)
+#else
+#define ECS_MY_LXID (MyProc->lxid)
+#endif
+
+#define NAME_PREFIX		0
+#define NAME_ROOT		1
+#define NAME_SUFFIX		2
+#define NAME_TITLE		3
+#define NAME_NTYPES		4
+
+#define NAME_CACHE_SLOTS 64
+
+/* draws of the seed's stream, fixed forever (names are reproducible) */
+#define DRAW_PREFIX		0
+#define DRAW_ROOT		1
+#define DRAW_HAS_SUFFIX	2
+#define DRAW_SUFFIX		3
+#define DRAW_TITLE		4
+#define SUFFIX_CHANCE	0.25
+
+/* one spirit's parts; cum[t][i] = sum of the weights of values[t][0..i] */
+typedef struct NameSpirit
+{
+	char	   *spirit_id;		/* NULL: no spirit, shared parts only */
+	char	   *display_name;
+	bool		enabled;
+	int			n[NAME_NTYPES];
+	char	  **values[NAME_NTYPES];
+	double	   *cum[NAME_NTYPES];
+} NameSpirit;
+
+struct EcsNameParts
+{
+	MemoryContext cxt;			/* holds the slots' contents */
+	LocalTransactionId lxid;	/* key: see the file header */
+	TransactionId xmin;
+	TransactionId xmax;
+	CommandId	curcid;
+	int			nslots;
+	NameSpirit	slots[NAME_CACHE_SLOTS];
+};
+
+/*
+ * The spirit row (k = 0) then its components and the shared ones (k = 1),
+ * in component_id order.  $1 NULL reads the shared components only.
+ */
+static const char *const name_parts_sql =
+"SELECT 0 AS k, 0 AS id, NULL::pg_catalog.text AS component_type, "
+"       s.display_name AS value, NULL::pg_catalog.float8 AS weight, s.enabled "
+"  FROM ecs.naming_spirits s WHERE s.spirit_id OPERATOR(pg_catalog.=) $1 "
+"UNION ALL "
+"SELECT 1, c.component_id, c.component_type, c.value, c.weight, NULL "
+"  FROM ecs.naming_components c "
+" WHERE c.spirit_id IS NULL OR c.spirit_id OPERATOR(pg_catalog.=) $1 "
+" ORDER BY 1, 2";
+
+static const char *const enabled_spirits_sql =
+"SELECT pg_catalog.string_agg(s.spirit_id, ', ' ORDER BY s.spirit_id) "
+"  FROM ecs.naming_spirits s WHERE s.enabled";
+
+/* saved plans of this file (the process-wide plan cache of ecs_agents.c) */
+static SPIPlanPtr name_parts_plan = NULL;
+static SPIPlanPtr enabled_spirits_plan = NULL;
+
+static SPIPlanPtr
+saved_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *argtypes)
+{
+	SPIPlanPtr	plan;
+
+	if (*slot != NULL)
+		return *slot;
+	/* fixed OLTP queries: plan once, never per call */
+	plan = SPI_prepare_cursor(sql, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql,
+			 SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "SPI_keepplan failed");
+	*slot = plan;
+	return plan;
+}
+
+static int
+component_type_index(const char *t)
+{
+	if (strcmp(t, "prefix") == 0)
+		return NAME_PREFIX;
+	if (strcmp(t, "root") == 0)
+		return NAME_ROOT;
+	if (strcmp(t, "suffix") == 0)
+		return NAME_SUFFIX;
+	if (strcmp(t, "title") == 0)
+		return NAME_TITLE;
+	return -1;					/* the CHECK constraint makes this unreachable */
+}
+
+/*
+ * Raise P0002 (unknown spirit) or 55000 (disabled spirit), with the enabled
+ * spirits in the hint; same words as ecs_check_spirit().  Connected to SPI.
+ */
+static void
+report_bad_spirit(const char *spirit, bool exists)
+{
+	SPIPlanPtr	plan = saved_plan(&enabled_spirits_plan, enabled_spirits_sql, 0, NULL);
+	char	   *list = NULL;
+	int			rc;
+
+	rc = SPI_execute_plan(plan, NULL, NULL, true, 1);
+	if (rc == SPI_OK_SELECT && SPI_processed == 1)
+		list = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	if (list == NULL)
+		list = "none";
+	if (!exists)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("spirit \"%s\" does not exist", spirit),
+				 errhint("Enabled spirits: %s.", list)));
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("spirit \"%s\" is disabled", spirit),
+			 errhint("Enable it with UPDATE ecs.naming_spirits SET enabled = true, or use one of: %s.",
+					 list)));
+}
+
+/*
+ * Read the spirit and its parts into slot (contents in cxt).  Returns false
+ * when the spirit does not exist (spirit NULL always exists).  Connected to
+ * SPI.
+ */
+static bool
+load_spirit(NameSpirit *slot, MemoryContext cxt, const char *spirit)
+{
+	SPIPlanPtr	plan;
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+	char		nulls[1];
+	int			rc;
+	uint64		i;
+	int			t;
+	int			cap[NAME_NTYPES];
+	bool		found = (spirit == NULL);
+	MemoryContext old;
+
+	plan = saved_plan(&name_parts_plan, name_parts_sql, 1, argtypes);
+	args[0] = spirit ? CStringGetTextDatum(spirit) : (Datum) 0;
+	nulls[0] = spirit ? ' ' : 'n';
+	rc = SPI_execute_plan(plan, args, nulls, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "could not read the name components: %s",
+			 SPI_result_code_string(rc));
+
+	old = MemoryContextSwitchTo(cxt);
+	memset(slot, 0, sizeof(NameSpirit));
+	slot->spirit_id = spirit ? pstrdup(spirit) : NULL;
+	for (t = 0; t < NAME_NTYPES; t++)
+	{
+		cap[t] = 8;
+		slot->values[t] = palloc(sizeof(char *) * cap[t]);
+		slot->cum[t] = palloc(sizeof(double) * cap[t]);
+	}
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		int32		k = DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull));
+		char	   *value = TextDatumGetCString(SPI_getbinval(tup, desc, 4, &isnull));
+
+		CHECK_FOR_INTERRUPTS();
+		if (k == 0)
+		{
+			found = true;
+			slot->display_name = value;
+			slot->enabled = DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull));
+		}
+		else
+		{
+			char	   *ctype = TextDatumGetCString(SPI_getbinval(tup, desc, 3, &isnull));
+			double		w = DatumGetFloat8(SPI_getbinval(tup, desc, 5, &isnull));
+			int			n;
+
+			t = component_type_index(ctype);
+			if (t < 0)
+				continue;
+			n = slot->n[t];
+			if (n == cap[t])
+			{
+				if (cap[t] > (int) (MaxAllocSize / sizeof(double) / 2))
+					elog(ERROR, "too many name components");
+				cap[t] *= 2;
+				slot->values[t] = repalloc(slot->values[t], sizeof(char *) * cap[t]);
+				slot->cum[t] = repalloc(slot->cum[t], sizeof(double) * cap[t]);
+			}
+			slot->values[t][n] = value;
+			slot->cum[t][n] = (n > 0 ? slot->cum[t][n - 1] : 0.0) + w;
+			slot->n[t] = n + 1;
+		}
+	}
+	MemoryContextSwitchTo(old);
+	SPI_freetuptable(SPI_tuptable);
+	return found;
+}
+
+/*
+ * Weighted draw with u in [0, 1): the first part whose cumulative weight
+ * exceeds u * total.  NULL when the spirit has no part of the type.
+ */
+static const char *
+pick(const NameSpirit *s, int t, double u)
+{
+	int			n = s->n[t];
+	double		target;
+	int			lo,
+				hi;
+
+	if (n == 0)
+		return NULL;
+	target = u * s->cum[t][n - 1];
+	/* binary search for the first cum > target */
+	lo = 0;
+	hi = n - 1;
+	while (lo < hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (s->cum[t][mid] > target)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return s->values[t][lo];
+}
+
+/* is the cache still valid for the current snapshot?  resets it if not */
+static void
+check_cache_key(EcsNameParts *c)
+{
+	Snapshot	snap = ActiveSnapshotSet() ? GetActiveSnapshot() : NULL;
+
+	if (snap != NULL &&
+		c->lxid == ECS_MY_LXID &&
+		c->xmin == snap->xmin && c->xmax == snap->xmax &&
+		c->curcid == snap->curcid)
+		return;
+	MemoryContextReset(c->cxt);
+	c->nslots = 0;
+	if (snap != NULL)
+	{
+		c->lxid = ECS_MY_LXID;
+		c->xmin = snap->xmin;
+		c->xmax = snap->xmax;
+		c->curcid = snap->curcid;
+	}
+	else
+		c->lxid = InvalidLocalTransactionId;	/* never matches */
+}
+
+/* find the spirit in the cache, or read it; NULL when it does not exist */
+static NameSpirit *
+lookup_spirit(EcsNameParts *c, const char *spirit, bool *connected)
+{
+	NameSpirit *slot;
+	int			i;
+
+	for (i = 0; i < c->nslots; i++)
+	{
+		const char *id = c->slots[i].spirit_id;
+
+		if ((id == NULL && spirit == NULL) ||
+			(id != NULL && spirit != NULL && strcmp(id, spirit) == 0))
+			return &c->slots[i];
+	}
+
+	if (!*connected)
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		*connected = true;
+	}
+	if (c->nslots == NAME_CACHE_SLOTS)
+	{
+		/* full: start over rather than track what each slot holds */
+		MemoryContextReset(c->cxt);
+		c->nslots = 0;
+	}
+	/* counted only once complete: an error leaves no half-read slot */
+	slot = &c->slots[c->nslots];
+	if (!load_spirit(slot, c->cxt, spirit))
+		return NULL;
+	c->nslots++;
+	return slot;
+}
+
+char *
+ecs_name_generate(EcsNameParts **cachep, MemoryContext cxt,
+				  const char *spirit, uint64 seed, bool require_enabled)
+{
+	EcsNameParts *c = *cachep;
+	MemoryContext callercxt = CurrentMemoryContext;
+	NameSpirit *s;
+	bool		connected = false;
+	const char *prefix;
+	const char *root;
+	const char *suffix = NULL;
+	const char *title;
+	StringInfoData given;
+	StringInfoData out;
+
+	if (c == NULL)
+	{
+		c = MemoryContextAllocZero(cxt, sizeof(EcsNameParts));
+		c->cxt = AllocSetContextCreate(cxt, "ecs name parts",
+									   ALLOCSET_SMALL_SIZES);
+		c->lxid = InvalidLocalTransactionId;
+		*cachep = c;
+	}
+	check_cache_key(c);
+
+	s = lookup_spirit(c, spirit, &connected);
+	if (s == NULL || (require_enabled && !s->enabled))
+	{
+		if (!connected && SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		report_bad_spirit(spirit, s != NULL);
+	}
+	if (connected)
+	{
+		if (SPI_finish() != SPI_OK_FINISH)
+			elog(ERROR, "SPI_finish failed");
+		MemoryContextSwitchTo(callercxt);
+	}
+
+	/* the given name: prefix + root, capitalised; the spirit when empty */
+	prefix = pick(s, NAME_PREFIX, ecs_random_unit(seed, DRAW_PREFIX));
+	root = pick(s, NAME_ROOT, ecs_random_unit(seed, DRAW_ROOT));
+	initStringInfo(&given);
+	if (prefix)
+		appendStringInfoString(&given, prefix);
+	if (root)
+		appendStringInfoString(&given, root);
+	if (given.len == 0 && s->display_name)
+		appendStringInfoString(&given, s->display_name);
+	if (given.len > 0)
+	{
+		unsigned char first = (unsigned char) given.data[0];
+
+		if (!IS_HIGHBIT_SET(first))
+			given.data[0] = pg_ascii_toupper(first);
+		else
+		{
+			int			clen = pg_mblen(given.data);
+			char	   *up = str_toupper(given.data, clen, DEFAULT_COLLATION_OID);
+
+			initStringInfo(&out);
+			appendStringInfoString(&out, up);
+			appendStringInfoString(&out, given.data + clen);
+			pfree(given.data);
+			given = out;
+		}
+	}
+	if (ecs_random_unit(seed, DRAW_HAS_SUFFIX) < SUFFIX_CHANCE)
+		suffix = pick(s, NAME_SUFFIX, ecs_random_unit(seed, DRAW_SUFFIX));
+	title = pick(s, NAME_TITLE, ecs_random_unit(seed, DRAW_TITLE));
+
+	initStringInfo(&out);
+	appendBinaryStringInfo(&out, given.data, given.len);
+	if (suffix)
+		appendStringInfo(&out, " %s", suffix);
+	if (s->spirit_id != NULL)
+	{
+		appendStringInfoString(&out, " of the ");
+		if (title)
+			appendStringInfo(&out, "%s ", title);
+		appendStringInfoString(&out, s->display_name);
+	}
+	pfree(given.data);
+	return out.data;
+}
+
+uint64
+ecs_name_random_seed(void)
+{
+#if PG_VERSION_NUM >= 150000
+	return pg_prng_uint64(&pg_global_prng_state);
+#else
+	return ((uint64) random() << 42) ^ ((uint64) random() << 21) ^ (uint64) random();
+#endif
+}
+
+PG_FUNCTION_INFO_V1(ecs_generate_name);
+
+/*
+ * ecs_generate_name(spirit text, seed bigint DEFAULT NULL) returns text
+ *		A name for an agent of an enabled spirit; deterministic for a seed,
+ *		random for a NULL seed; NULL for a NULL spirit.  P0002 for an unknown
+ *		spirit, 55000 for a disabled one.  The spirit's parts are cached in
+ *		fn_extra for the rest of the statement (see the file header).
+ */
+Datum
+ecs_generate_name(PG_FUNCTION_ARGS)
+{
+	EcsNameParts *cache;
+	char	   *spirit;
+	uint64		seed;
+	char	   *name;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	spirit = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	seed = PG_ARGISNULL(1) ? ecs_name_random_seed() : (uint64) PG_GETARG_INT64(1);
+
+	cache = (EcsNameParts *) fcinfo->flinfo->fn_extra;
+	name = ecs_name_generate(&cache, fcinfo->flinfo->fn_mcxt, spirit, seed, true);
+	fcinfo->flinfo->fn_extra = cache;
+	PG_RETURN_TEXT_P(cstring_to_text(name));
+}
