@@ -422,11 +422,19 @@ def error_409_constraint_violation():
                      "INSERT INTO ecs.agents (agent_id, genome) SELECT 'agent1', genome FROM ecs.agents "
                      "WHERE agent_id = 'agent1'")
     assert e.sqlstate == "23505", e.sqlstate
-    status, body = call_app("POST", "/breed", body={"parent1": "agent1", "parent2": "agent2",
-                                                   "child_id": "agent2", "seed": 1})
-    if status != 501:
-        # agent2 exists: a unique violation, or 55000 when the pair is not eligible
-        assert status == 409 and body["sqlstate"] in ("23505", "55000"), body
+    if CLIENT.available("ecs_breed"):
+        mate = CLIENT.find_mates("agent1", 1)[0]["mate_id"]
+        taken = "agent3" if mate != "agent3" else "agent5"
+        before = CLIENT.query("SELECT pg_catalog.count(*) AS n FROM ecs.agents")[0]["n"]
+        status, body = call_app("POST", "/breed", body={"parent1": "agent1", "parent2": mate,
+                                                       "child_id": taken, "seed": 1})
+        assert status == 409 and body["sqlstate"] == "23505", body
+        assert CLIENT.query("SELECT pg_catalog.count(*) AS n FROM ecs.agents")[0]["n"] == before, \
+            "a failed breed left a row behind"
+        # a parent's id as the child's: 22023
+        status, body = call_app("POST", "/breed", body={"parent1": "agent1", "parent2": mate,
+                                                       "child_id": mate, "seed": 1})
+        assert status == 400 and body["sqlstate"] == "22023", body
 
 
 @check
