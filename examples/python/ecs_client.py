@@ -25,6 +25,7 @@ module maps them to HTTP statuses in one place, http_status():
     22000 data_exception (pedigree cycle)  422
     42501 insufficient_privilege           403
     23xxx integrity constraint violation   409
+    57014, 40001, 40P01 (timeout, retry)   503
     anything else                          500
 
 Usage:
@@ -70,7 +71,7 @@ def http_status(sqlstate: str | None) -> int:
         return SQLSTATE_TO_HTTP[sqlstate]
     if sqlstate.startswith("23"):  # integrity_constraint_violation class
         return 409
-    if sqlstate == "57014":  # query_canceled (statement_timeout)
+    if sqlstate in ("57014", "40001", "40P01"):  # timeout/cancel, serialization, deadlock: retry
         return 503
     return 500
 

@@ -340,6 +340,7 @@ def mapping_table():
     assert http_status("55000") == 409 and http_status("54000") == 422
     assert http_status("22000") == 422 and http_status("42501") == 403
     assert http_status("23505") == 409 and http_status("23503") == 409 and http_status("23514") == 409
+    assert http_status("57014") == 503 and http_status("40001") == 503
     assert http_status("XX000") == 500 and http_status(None) == 500
 
 
