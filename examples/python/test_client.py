@@ -450,6 +450,17 @@ def error_422_walk_limit():
 
 
 @check
+def error_503_statement_timeout():
+    # a service role's statement_timeout stops a long call (57014)
+    CLIENT._need("ecs_pair_population")
+    hurried = EcsClient(f"dbname={DB}", min_size=1, max_size=1, settings={"statement_timeout": "5"})
+    try:
+        expect_error(503, "57014", hurried.query, "SELECT pg_catalog.count(*) FROM ecs_pair_population()")
+    finally:
+        hurried.close()
+
+
+@check
 def error_422_pedigree_cycle():
     # a cycle written with the trigger off (bad data); inside a transaction
     # that is rolled back, so the population stays clean
