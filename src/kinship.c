@@ -38,6 +38,7 @@
  */
 #include "postgres.h"
 
+#include <limits.h>
 #include <math.h>
 
 #include "catalog/pg_type.h"
@@ -225,7 +226,7 @@ ecs_pedigree_load(EcsPedigree *ped, char **ids, int n)
 	ped->acyclic = -1;
 	walkcxt = AllocSetContextCreate(CurrentMemoryContext, "ecs pedigree walk",
 									ALLOCSET_DEFAULT_SIZES);
-	nrows = ecs_walk(ids, n, true, ped->depth, (int) Min(cap, (int64) MaxAllocHugeSize / sizeof(EcsAgentRow) / 2), true,
+	nrows = ecs_walk(ids, n, true, ped->depth, (int) Min(cap, (int64) INT_MAX), true,
 					 walkcxt, &rows);
 	for (i = 0; i < nrows; i++)
 	{
