@@ -30,7 +30,9 @@ SELECT s.spirit_id,
      * (SELECT count(*) FROM ecs.naming_components c WHERE c.component_type = 'root' AND (c.spirit_id IS NULL OR c.spirit_id = s.spirit_id))
      * (SELECT count(*) FROM ecs.naming_components c WHERE c.component_type = 'title' AND (c.spirit_id IS NULL OR c.spirit_id = s.spirit_id)) AS combinations
   FROM ecs.naming_spirits s WHERE s.spirit_id IN ('wolf', 'phoenix') ORDER BY 1;
--- settings and their defaults
+-- settings and their defaults (the GUCs exist once the module is loaded; CREATE
+-- EXTENSION alone does not load it, the first call of a C function does)
+LOAD 'ecs_agents';
 SELECT name, setting, min_val, max_val, context FROM pg_settings WHERE name LIKE 'ecs_agents.%' ORDER BY name;
 -- the prefix is reserved: a typo is refused
 SET ecs_agents.kinship_dept = 3;
