@@ -45,7 +45,8 @@ CREATE TABLE ecs.trait_catalog (
     mutation_sd     pg_catalog.float8 NOT NULL DEFAULT 0.05
         CONSTRAINT trait_catalog_mutation_sd_check CHECK (
             mutation_sd OPERATOR(pg_catalog.>=) 0 AND mutation_sd OPERATOR(pg_catalog.<) 'Infinity'::pg_catalog.float8),
-    builtin         pg_catalog.bool NOT NULL DEFAULT false
+    builtin         pg_catalog.bool NOT NULL DEFAULT false,
+    modified        pg_catalog.bool NOT NULL DEFAULT false
 );
 COMMENT ON TABLE ecs.trait_catalog IS 'genome layout: trait at 0-based position; change it only with ecs_add_trait()';
 
@@ -62,6 +63,7 @@ CREATE TABLE ecs.naming_spirits (
             pg_catalog.btrim(display_name) OPERATOR(pg_catalog.<>) ''),
     enabled         pg_catalog.bool NOT NULL DEFAULT true,
     builtin         pg_catalog.bool NOT NULL DEFAULT false,
+    modified        pg_catalog.bool NOT NULL DEFAULT false,
     favoured_trait  pg_catalog.text REFERENCES ecs.trait_catalog (trait_name) ON DELETE SET NULL ON UPDATE CASCADE
 );
 COMMENT ON TABLE ecs.naming_spirits IS 'animal spirits agents are named after';
@@ -84,7 +86,8 @@ CREATE TABLE ecs.naming_components (
     weight          pg_catalog.float8 NOT NULL DEFAULT 1
         CONSTRAINT naming_components_weight_check CHECK (
             weight OPERATOR(pg_catalog.>) 0 AND weight OPERATOR(pg_catalog.<) 'Infinity'::pg_catalog.float8),
-    builtin         pg_catalog.bool NOT NULL DEFAULT false
+    builtin         pg_catalog.bool NOT NULL DEFAULT false,
+    modified        pg_catalog.bool NOT NULL DEFAULT false
 );
 COMMENT ON TABLE ecs.naming_components IS 'name parts: prefix + root [+ suffix] "of the" title spirit; spirit_id NULL = shared by every spirit';
 CREATE INDEX naming_components_type_idx ON ecs.naming_components (component_type, spirit_id);
@@ -180,7 +183,10 @@ CREATE INDEX agent_interactions_occurred_at_idx ON ecs.agent_interactions (occur
 
 ------------------------------------------------------------------------------
 -- pg_dump keeps user data: every user-data table and sequence.  Rows the
--- extension ships (builtin) are recreated by CREATE EXTENSION, so skipped.
+-- extension ships (builtin) are recreated by CREATE EXTENSION, so skipped
+-- unless the user changed them (modified, set by the triggers of
+-- 25_builtin_rows.sql, which also turn the restore of such a row into an
+-- update of the recreated one).
 ------------------------------------------------------------------------------
 
 SELECT pg_catalog.pg_extension_config_dump('ecs.agents', '');
@@ -189,9 +195,9 @@ SELECT pg_catalog.pg_extension_config_dump('ecs.agent_positions', '');
 SELECT pg_catalog.pg_extension_config_dump('ecs.agent_relationships', '');
 SELECT pg_catalog.pg_extension_config_dump('ecs.agent_interactions', '');
 SELECT pg_catalog.pg_extension_config_dump('ecs.agent_interactions_interaction_id_seq', '');
-SELECT pg_catalog.pg_extension_config_dump('ecs.trait_catalog', 'WHERE NOT builtin');
-SELECT pg_catalog.pg_extension_config_dump('ecs.naming_spirits', 'WHERE NOT builtin');
-SELECT pg_catalog.pg_extension_config_dump('ecs.naming_components', 'WHERE NOT builtin');
+SELECT pg_catalog.pg_extension_config_dump('ecs.trait_catalog', 'WHERE NOT builtin OR modified');
+SELECT pg_catalog.pg_extension_config_dump('ecs.naming_spirits', 'WHERE NOT builtin OR modified');
+SELECT pg_catalog.pg_extension_config_dump('ecs.naming_components', 'WHERE NOT builtin OR modified');
 SELECT pg_catalog.pg_extension_config_dump('ecs.naming_components_component_id_seq', '');
 
 ------------------------------------------------------------------------------

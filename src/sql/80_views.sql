@@ -68,7 +68,7 @@ CREATE FUNCTION @extschema@.ecs_statement_stats()
 RETURNS TABLE (queryid pg_catalog.int8, query pg_catalog.text, calls pg_catalog.int8,
                total_exec_time pg_catalog.float8, mean_exec_time pg_catalog.float8,
                rows pg_catalog.int8)
-LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE

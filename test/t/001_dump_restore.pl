@@ -13,9 +13,9 @@
 #
 # A second database adds a trait with ecs_add_trait (genomes longer than the
 # builtin catalog: the catalog rows must be restored before the agents) and
-# changes builtin rows (a spirit disabled, a builtin trait's weight).  The
-# dump does not carry changed builtin rows yet: those checks are TODO tests
-# (they report, they do not fail the suite) until the known bug is fixed.
+# changes builtin rows (a spirit disabled, a builtin trait's weight): the
+# dump carries the changed builtin rows and the restore applies them to the
+# rows CREATE EXTENSION recreates (src/sql/25_builtin_rows.sql).
 #
 # IDENTIFICATION
 #		test/t/001_dump_restore.pl
@@ -166,15 +166,13 @@ foreach my $q ("SELECT t::text FROM ecs.agents t ORDER BY 1",
 	is($node->safe_psql('ecs_dst3', $q), $node->safe_psql('ecs_src3', $q),
 		"restored with a user trait: $q");
 }
-TODO:
+foreach my $q ("SELECT enabled FROM ecs.naming_spirits WHERE spirit_id = 'hawk'",
+	"SELECT weight FROM ecs.trait_catalog WHERE trait_name = 'strength'",
+	"SELECT count(*) FROM ecs.naming_spirits",
+	"SELECT count(*) FROM ecs.trait_catalog")
 {
-	local $TODO = 'changed builtin rows are not dumped (extension config filter WHERE NOT builtin)';
-	foreach my $q ("SELECT enabled FROM ecs.naming_spirits WHERE spirit_id = 'hawk'",
-		"SELECT weight FROM ecs.trait_catalog WHERE trait_name = 'strength'")
-	{
-		is($node->safe_psql('ecs_dst3', $q), $node->safe_psql('ecs_src3', $q),
-			"a changed builtin row survives: $q");
-	}
+	is($node->safe_psql('ecs_dst3', $q), $node->safe_psql('ecs_src3', $q),
+		"a changed builtin row survives: $q");
 }
 
 $node->stop;
