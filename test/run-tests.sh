@@ -27,6 +27,9 @@ suite() {
     if "$@" >"$ECS_TMP/suite-$name.log" 2>&1; then
         passed=$((passed + 1))
         printf 'ok      %-28s %4ss\n' "$name" $((SECONDS - start))
+        # what ran: pg_regress / isolation totals, prove's summary, a suite's own total
+        grep -E -a '^ *All [0-9]+ tests passed|^Files=|^Result: |^[0-9]+ passed, [0-9]+ failed' \
+            "$ECS_TMP/suite-$name.log" | sed 's/^ */            /' || true
     else
         failed=$((failed + 1))
         failures+=("$name")
