@@ -314,6 +314,7 @@ SQL
 # timings: ecs_agents next to the naive SQL
 # ---------------------------------------------------------------------------
 ecs_log "timing the headline calls ($REPS calls each)"
+population=$(q -At -c 'SELECT pg_catalog.count(*) FROM ecs.agents')
 BATCH_REPS=$(( REPS / 5 > 2 ? REPS / 5 : 2 ))
 q -v seed="$SEED" -v reps="$REPS" -v breps="$BATCH_REPS" <<'SQL'
 \set QUIET on
@@ -370,7 +371,7 @@ SQL
 # the table
 # ---------------------------------------------------------------------------
 echo
-echo "== timings on $(q -At -c 'SELECT pg_catalog.count(*) FROM ecs.agents') agents (ms per call: median / p95)"
+echo "== timings on $population agents (ms per call: median / p95)"
 printf '%-36s %6s  %-19s %-19s %9s\n' "call" "calls" "ecs_agents" "naive SQL" "speed-up"
 printf '%-36s %6s  %-19s %-19s %9s\n' "------------------------------------" "------" "-------------------" "-------------------" "---------"
 q -At -F $'\t' -c "SELECT label, coalesce(calls::text, '-'),
