@@ -191,6 +191,7 @@ typedef struct ScoreCache
 {
 	struct varlena *target_raw; /* copies of the argument bytes */
 	struct varlena *weight_raw;
+	bool		stable_args;	/* both are Consts or query parameters */
 	int			n;
 	double		wsum;
 	double	   *target;
@@ -207,8 +208,8 @@ PG_FUNCTION_INFO_V1(ecs_genome_score);
  *		not sum to a positive finite number; a genome that is not a
  *		one-dimensional real[] of that length without NULLs scores NULL (it
  *		cannot be compared).  target and weights are parsed once per call
- *		site while their bytes stay the same (query parameters do); the
- *		check is a memcmp, never a pointer comparison.
+ *		site: once per query when they are constants or parameters, else
+ *		again whenever their bytes change (a memcmp, never a pointer test).
  */
 Datum
 ecs_genome_score(PG_FUNCTION_ARGS)
@@ -218,8 +219,13 @@ ecs_genome_score(PG_FUNCTION_ARGS)
 	struct varlena *wraw = PG_GETARG_RAW_VARLENA_P(2);
 	const float4 *g;
 
-	if (cache == NULL || !same_bytes(cache->target_raw, traw) ||
-		!same_bytes(cache->weight_raw, wraw))
+	/*
+	 * Constants and query parameters cannot change during the query: parse
+	 * them once.  Anything else (a column, say) is compared byte for byte.
+	 */
+	if (cache == NULL ||
+		!(cache->stable_args ||
+		  (same_bytes(cache->target_raw, traw) && same_bytes(cache->weight_raw, wraw))))
 	{
 		MemoryContext oldcxt = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 		int			nt,
@@ -244,6 +250,8 @@ ecs_genome_score(PG_FUNCTION_ARGS)
 			cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ScoreCache));
 		cache->target_raw = copy_bytes(traw);
 		cache->weight_raw = copy_bytes(wraw);
+		cache->stable_args = get_fn_expr_arg_stable(fcinfo->flinfo, 1) &&
+			get_fn_expr_arg_stable(fcinfo->flinfo, 2);
 		cache->n = nt;
 		cache->wsum = wsum;
 		cache->target = target;

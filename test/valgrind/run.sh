@@ -29,13 +29,17 @@ ecs_as_owner bash -c "valgrind --quiet --trace-children=yes --track-origins=no \
     -c unix_socket_directories='$ECS_TMP/sock' -c port=${ECS_PORT:-54329} \
     -c max_parallel_workers_per_gather=0 >'$ECS_TMP/server.log' 2>&1 &"
 export PGHOST="$ECS_TMP/sock" PGPORT="${ECS_PORT:-54329}" PGUSER=postgres
-for _ in $(seq 1 300); do "$ECS_INST_BIN/pg_isready" -q && break; sleep 1; done
+for _ in $(seq 1 300); do
+    "$ECS_INST_BIN/pg_isready" -q && break
+    if grep -q FATAL "$ECS_TMP"/vg/*.log 2>/dev/null; then cat "$ECS_TMP"/vg/*.log; exit 1; fi
+    sleep 1
+done
 
 tests=("$@")
 [ ${#tests[@]} -eq 0 ] && tests=($(cd "$ECS_ROOT/sql" && ls *.sql | sed 's/\.sql$//'))
 cd "$ECS_ROOT"
 "/usr/lib/postgresql/$ECS_PGMAJOR/lib/pgxs/src/test/regress/pg_regress" \
-    --use-existing --inputdir=. --outputdir="$ECS_TMP/out" --bindir="$ECS_INST_BIN" \
+    --inputdir=. --outputdir="$ECS_TMP/out" --bindir="$ECS_INST_BIN" \
     --dbname=ecs_valgrind --load-extension=ecs_agents "${tests[@]}" || true
 ecs_as_owner "$ECS_INST_BIN/pg_ctl" -D "$ECS_TMP/data" -m fast -w -t 600 stop >/dev/null || true
 
