@@ -48,11 +48,12 @@ bench_population() {
     # 4 more generations with pedigree collapse, positions, relationships and
     # interactions, loaded with triggers off and then validated
     local qq=(env PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1)
+    local role="SET session_replication_role = replica"
     "${qq[@]}" -f "$generator" >/dev/null &&
-    "${qq[@]}" -c "SET session_replication_role = replica" -c "CALL bench.generate($AGENTS, 5, $SEED)" &&
-    "${qq[@]}" -c "CALL bench.drop_interaction_indexes()" &&
-    "${qq[@]}" -c "SET session_replication_role = replica" -c "CALL bench.generate_interactions(0, 1)" &&
-    "${qq[@]}" -c "CALL bench.restore_interaction_indexes()" &&
+    "${qq[@]}" -c "$role" -c "CALL bench.generate($AGENTS, 5, $SEED)" &&
+    "${qq[@]}" -c "CALL bench.drop_indexes()" &&
+    "${qq[@]}" -c "$role" -c "CALL bench.load(0, 1)" -c "CALL bench.generate_interactions(0, 1)" &&
+    "${qq[@]}" -c "CALL bench.restore_indexes()" &&
     "${qq[@]}" -c "SELECT pg_catalog.setval('ecs.agent_interactions_interaction_id_seq', pg_catalog.max(interaction_id)) FROM ecs.agent_interactions" >/dev/null &&
     "${qq[@]}" -c "SELECT bench.validate()" >/dev/null &&
     [ "$("${qq[@]}" -At -c 'SELECT pg_catalog.count(*) FROM ecs.agents')" -gt 0 ]
