@@ -56,6 +56,9 @@ bench_population() {
     "${qq[@]}" -c "CALL bench.restore_indexes()" &&
     "${qq[@]}" -c "SELECT pg_catalog.setval('ecs.agent_interactions_interaction_id_seq', pg_catalog.max(interaction_id)) FROM ecs.agent_interactions" >/dev/null &&
     "${qq[@]}" -c "SELECT bench.validate()" >/dev/null &&
+    # the generator writes ids agent1..agentN itself: move the id sequence
+    # past them, or ecs_breed/ecs_spawn would generate taken ids (23505)
+    "${qq[@]}" -c "SELECT pg_catalog.setval('ecs.agent_number_seq', GREATEST(s.last_value, m.n)) FROM ecs.agent_number_seq s, (SELECT pg_catalog.max((pg_catalog.regexp_match(agent_id, '^agent([0-9]+)\$'))[1]::int8) AS n FROM ecs.agents) m WHERE m.n IS NOT NULL" >/dev/null &&
     [ "$("${qq[@]}" -At -c 'SELECT pg_catalog.count(*) FROM ecs.agents')" -gt 0 ]
 }
 use_embedded=1
