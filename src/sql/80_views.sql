@@ -41,8 +41,8 @@ SELECT s.spirit_id, s.display_name, s.builtin
 COMMENT ON VIEW ecs.enabled_spirits IS 'the spirits ecs_generate_name and ecs_spawn accept';
 
 -- Calls of the extension's functions, from pg_stat_user_functions.  Counted
--- only when track_functions is 'pl' (SQL and PL/pgSQL functions) or 'all'
--- (also the C functions).
+-- only when track_functions is 'pl' (procedural-language functions: the
+-- PL/pgSQL ones) or 'all' (also the SQL and C functions).
 CREATE VIEW ecs.function_stats WITH (security_invoker = true) AS
 SELECT s.funcid,
        s.funcid::pg_catalog.regprocedure::pg_catalog.text AS function,

@@ -281,6 +281,8 @@ BEGIN
                          AND nm.k = floor(ecs_random(s + 7, p.num) * npool)::int4
      WHERE p.num BETWEEN lo AND hi
      ORDER BY p.num;
+    -- ids agent1..agentN are taken: generated ids (ecs_spawn, ecs_breed) follow them
+    PERFORM pg_catalog.setval('ecs.agent_number_seq', n);
     INSERT INTO ecs.agent_positions (agent_id, x, y)
     SELECT 'agent' || p.num, p.x, p.y
       FROM bench.pop p
