@@ -78,10 +78,7 @@ static const char *const insert_sql =
 "        $2, $3, $4, $5, $6, $7, $8) "
 "RETURNING agent_id::pg_catalog.text";
 
-/* saved plans of this file; the eligibility one is per extension schema */
-static SPIPlanPtr lock_plan = NULL;
-static SPIPlanPtr parents_plan = NULL;
-static SPIPlanPtr insert_plan = NULL;
+/* the eligibility query names the extension's schema: its plan is kept per schema */
 static SPIPlanPtr explain_plan = NULL;
 static Oid	explain_plan_nsp = InvalidOid;
 
@@ -94,24 +91,6 @@ typedef struct BreedParent
 	bool		active;
 	ArrayType  *genome;
 } BreedParent;
-
-static SPIPlanPtr
-saved_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *argtypes)
-{
-	SPIPlanPtr	plan;
-
-	if (*slot != NULL)
-		return *slot;
-	/* fixed OLTP queries: plan once, never per call */
-	plan = SPI_prepare_cursor(sql, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql,
-			 SPI_result_code_string(SPI_result));
-	if (SPI_keepplan(plan) != 0)
-		elog(ERROR, "SPI_keepplan failed");
-	*slot = plan;
-	return plan;
-}
 
 /* the agent id of argument argno, validated; 22023 when NULL or malformed */
 static char *
@@ -149,7 +128,7 @@ read_parents(const char *p1, const char *p2, BreedParent *out1, BreedParent *out
 	ids[0] = (char *) p1;
 	ids[1] = (char *) p2;
 	args[0] = ecs_text_array_from_ids(ids, 2);
-	plan = saved_plan(&parents_plan, parents_sql, 1, argtypes);
+	plan = ecs_plan(ECS_PLAN_BREED_PARENTS, parents_sql, 1, argtypes);
 	rc = SPI_execute_plan(plan, args, NULL, false, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "could not read the parents: %s", SPI_result_code_string(rc));
@@ -242,15 +221,17 @@ check_eligible(Oid nsp, const char *p1, const char *p2)
 	{
 		char	   *sql;
 
-		if (explain_plan != NULL)
-		{
-			SPI_freeplan(explain_plan);
-			explain_plan = NULL;
-		}
+		SPIPlanPtr	plan;
+
 		sql = psprintf("SELECT e.eligible, e.reason FROM %s.ecs_compatibility_explain($1, $2) e",
 					   quote_identifier(get_namespace_name(nsp)));
-		saved_plan(&explain_plan, sql, 2, argtypes);
+		plan = SPI_prepare_cursor(sql, 2, argtypes, CURSOR_OPT_GENERIC_PLAN);
+		if (plan == NULL || SPI_keepplan(plan) != 0)
+			elog(ERROR, "could not prepare \"%s\": %s", sql, SPI_result_code_string(SPI_result));
 		pfree(sql);
+		if (explain_plan != NULL)
+			SPI_freeplan(explain_plan);
+		explain_plan = plan;
 		explain_plan_nsp = nsp;
 	}
 	args[0] = CStringGetTextDatum(p1);
@@ -354,7 +335,7 @@ ecs_breed(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
-	rc = SPI_execute_plan(saved_plan(&lock_plan, lock_agents_sql, 0, NULL),
+	rc = SPI_execute_plan(ecs_plan(ECS_PLAN_BREED_LOCK, lock_agents_sql, 0, NULL),
 						  NULL, NULL, false, 0);
 	if (rc != SPI_OK_UTILITY)
 		elog(ERROR, "could not lock ecs.agents: %s", SPI_result_code_string(rc));
@@ -406,7 +387,7 @@ ecs_breed(PG_FUNCTION_ARGS)
 	values[6] = CStringGetTextDatum(p2);
 	values[7] = PointerGetDatum(child_genome(seed, &a, &b, sd, ntraits));
 
-	rc = SPI_execute_plan(saved_plan(&insert_plan, insert_sql, 8, insert_types),
+	rc = SPI_execute_plan(ecs_plan(ECS_PLAN_BREED_INSERT, insert_sql, 8, insert_types),
 						  values, nulls, false, 1);
 	if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
 		elog(ERROR, "could not insert the child of \"%s\" and \"%s\"", p1, p2);

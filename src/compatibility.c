@@ -232,11 +232,13 @@ ecs_compatibility_explain(PG_FUNCTION_ARGS)
 }
 
 /*
- * Elements of a text[] argument as validated ids; 22023 for a NULL
- * element or a multi-dimensional array.
+ * ecs_ids_argument
+ *		Elements of a text[] argument as validated ids (current context);
+ *		22023 for a NULL element, a bad id or a multi-dimensional array.
+ *		*elems_out, when not NULL, receives the element datums.
  */
-static char **
-ids_from_array(ArrayType *arr, const char *argname, int *n, Datum **elems_out)
+char	  **
+ecs_ids_argument(ArrayType *arr, const char *argname, int *n, Datum **elems_out)
 {
 	Datum	   *elems;
 	bool	   *nulls;
@@ -258,7 +260,8 @@ ids_from_array(ArrayType *arr, const char *argname, int *n, Datum **elems_out)
 					 errdetail("Element %d is NULL.", i + 1)));
 		ids[i] = ecs_agent_id_check(DatumGetTextPP(elems[i]), argname);
 	}
-	*elems_out = elems;
+	if (elems_out)
+		*elems_out = elems;
 	return ids;
 }
 
@@ -332,8 +335,8 @@ ecs_compatibility_batch(PG_FUNCTION_ARGS)
 									ALLOCSET_DEFAULT_SIZES);
 	oldcxt = MemoryContextSwitchTo(callcxt);
 
-	ids_a = ids_from_array(arr_a, "a", &na, &elems_a);
-	ids_b = ids_from_array(arr_b, "b", &nb, &elems_b);
+	ids_a = ecs_ids_argument(arr_a, "a", &na, &elems_a);
+	ids_b = ecs_ids_argument(arr_b, "b", &nb, &elems_b);
 	if (na != nb)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

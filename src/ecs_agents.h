@@ -63,6 +63,11 @@ typedef enum EcsPlanSlot
 	ECS_PLAN_MATES_SCAN_ALL,
 	ECS_PLAN_MATED,
 	ECS_PLAN_POSITION,
+	ECS_PLAN_NAME_PARTS,
+	ECS_PLAN_ENABLED_SPIRITS,
+	ECS_PLAN_BREED_LOCK,
+	ECS_PLAN_BREED_PARENTS,
+	ECS_PLAN_BREED_INSERT,
 	ECS_PLAN_SLOT_COUNT
 } EcsPlanSlot;
 
@@ -174,3 +179,5 @@ extern void ecs_agents_fetch(char **ids, int n, const EcsCatalog *cat,
 extern const char *ecs_ineligible_reason(const EcsAgent *a, const EcsAgent *b,
 										 double relatedness);
 extern char **ecs_distinct_agents(char **ids, int n, int *map, int *ndistinct);
+extern char **ecs_ids_argument(ArrayType *arr, const char *argname, int *n,
+							   Datum **elems_out);

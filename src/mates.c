@@ -756,33 +756,6 @@ search_all(Population *pop, const EcsCatalog *cat, EcsPedigree *ped, Search *s, 
 	}
 }
 
-/* ids of a text[] argument, validated; 22023 for NULL elements / 2-D */
-static char **
-ids_argument(ArrayType *arr, int *n)
-{
-	Datum	   *elems;
-	bool	   *nulls;
-	char	  **ids;
-	int			i;
-
-	if (ARR_NDIM(arr) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("agent_ids must be a one-dimensional array")));
-	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, n);
-	ids = palloc(sizeof(char *) * Max(*n, 1));
-	for (i = 0; i < *n; i++)
-	{
-		if (nulls[i])
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("agent_ids contains a NULL agent id"),
-					 errdetail("Element %d is NULL.", i + 1)));
-		ids[i] = ecs_agent_id_check(DatumGetTextPP(elems[i]), "agent_ids");
-	}
-	return ids;
-}
-
 PG_FUNCTION_INFO_V1(ecs_find_mates_batch);
 
 /*
@@ -819,7 +792,7 @@ ecs_find_mates_batch(PG_FUNCTION_ARGS)
 	callcxt = AllocSetContextCreate(CurrentMemoryContext, "ecs_find_mates_batch",
 									ALLOCSET_DEFAULT_SIZES);
 	oldcxt = MemoryContextSwitchTo(callcxt);
-	ids = ids_argument(PG_GETARG_ARRAYTYPE_P(0), &n);
+	ids = ecs_ids_argument(PG_GETARG_ARRAYTYPE_P(0), "agent_ids", &n, NULL);
 	if (n == 0)
 	{
 		MemoryContextSwitchTo(oldcxt);

@@ -112,28 +112,6 @@ static const char *const enabled_spirits_sql =
 "SELECT pg_catalog.string_agg(s.spirit_id, ', ' ORDER BY s.spirit_id) "
 "  FROM ecs.naming_spirits s WHERE s.enabled";
 
-/* saved plans of this file (the process-wide plan cache of ecs_agents.c) */
-static SPIPlanPtr name_parts_plan = NULL;
-static SPIPlanPtr enabled_spirits_plan = NULL;
-
-static SPIPlanPtr
-saved_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *argtypes)
-{
-	SPIPlanPtr	plan;
-
-	if (*slot != NULL)
-		return *slot;
-	/* fixed OLTP queries: plan once, never per call */
-	plan = SPI_prepare_cursor(sql, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql,
-			 SPI_result_code_string(SPI_result));
-	if (SPI_keepplan(plan) != 0)
-		elog(ERROR, "SPI_keepplan failed");
-	*slot = plan;
-	return plan;
-}
-
 static int
 component_type_index(const char *t)
 {
@@ -155,7 +133,7 @@ component_type_index(const char *t)
 static void
 report_bad_spirit(const char *spirit, bool exists)
 {
-	SPIPlanPtr	plan = saved_plan(&enabled_spirits_plan, enabled_spirits_sql, 0, NULL);
+	SPIPlanPtr	plan = ecs_plan(ECS_PLAN_ENABLED_SPIRITS, enabled_spirits_sql, 0, NULL);
 	char	   *list = NULL;
 	int			rc;
 
@@ -195,7 +173,7 @@ load_spirit(NameSpirit *slot, MemoryContext cxt, const char *spirit)
 	bool		found = (spirit == NULL);
 	MemoryContext old;
 
-	plan = saved_plan(&name_parts_plan, name_parts_sql, 1, argtypes);
+	plan = ecs_plan(ECS_PLAN_NAME_PARTS, name_parts_sql, 1, argtypes);
 	args[0] = spirit ? CStringGetTextDatum(spirit) : (Datum) 0;
 	nulls[0] = spirit ? ' ' : 'n';
 	rc = SPI_execute_plan(plan, args, nulls, true, 0);
