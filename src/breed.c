@@ -26,12 +26,6 @@
  *	  (both parents must also be active); nothing is written unless the
  *	  parents are eligible, and the child is one INSERT, so a failed call
  *	  leaves nothing behind.
- *	- All reads and the write go through SPI as the caller: privileges and
- *	  row-level security hold (FOR SHARE needs UPDATE privilege on
- *	  ecs.agents, the INSERT needs INSERT).
- *	- Memory: the SPI procedure context, released by SPI_finish; the name
- *	  cache lives in fn_extra.
- *
  * IDENTIFICATION
  *		src/breed.c
  *
@@ -49,6 +43,14 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+
+/*
+ *	- All reads and the write go through SPI as the caller: privileges and
+ *	  row-level security hold (FOR SHARE needs UPDATE privilege on
+ *	  ecs.agents, the INSERT needs INSERT).
+ *	- Memory: the SPI procedure context, released by SPI_finish; the name
+ *	  cache lives in fn_extra.
+ */
 
 /* draws of the seed's stream, fixed forever (children are reproducible) */
 #define DRAW_GENE_STREAM		1	/* sub-stream: which parent, per trait */

@@ -22,15 +22,6 @@
  * order is never an ancestor of the other.  A cycle inside the sub-pedigree
  * is reported as 22000 data_exception naming agents on it.
  *
- * A quick exact filter avoids that work for unrelated pairs: phi(a, b) > 0
- * needs a common member ancestor, and one then lies within depth+1
- * generations of both, so the sets S(x) = {agents within depth of x} plus
- * their parents are disjoint for every pair with phi = 0 ... and for some
- * pairs with phi > 0 they are not, which is all the filter needs.
- *
- * Memory: nodes, S-sets and scratch live in the pedigree's context; the
- * memo of one pair is bounded by (members)^2 and capped (54000).
- *
  * IDENTIFICATION
  *		src/kinship.c
  *
@@ -48,6 +39,18 @@
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
+
+/*
+ * A quick exact filter avoids that work for unrelated pairs: phi(a, b) > 0
+ * needs a common ancestor in the sub-pedigree, and then the sets
+ * S(x) = {agents within depth of x} plus their parents meet (a path from a
+ * or b that leaves its own depth-d set enters the other's through a parent
+ * of one of its depth-d agents).  So when S(a) and S(b) are disjoint,
+ * phi(a, b) = 0 exactly; when they meet, phi is computed.
+ *
+ * Memory: nodes, S-sets and scratch live in the pedigree's context; the
+ * memo of one pair is bounded by (members)^2 and capped (54000).
+ */
 
 /* memo entries one pair may use before 54000 */
 #define ECS_KINSHIP_MAX_MEMO	(16 * 1024 * 1024)

@@ -24,13 +24,6 @@
  *	  (ecs_weighted_l1), so scores and ties are bit-identical to the
  *	  single-agent path.
  *
- * Memory: a single search holds its candidate lists (k + a margin, growing
- * only while related candidates crowd the top) and their pedigree; the
- * packed array holds (66 + 4 * traits rounded up to 8) bytes per active agent, plus the
- * pedigree of the agents searched for and their candidates.
- * Interrupts: checked per candidate row read, per agent searched and per
- * kinship evaluation, so statement_timeout stops any call promptly.
- *
  * IDENTIFICATION
  *		src/mates.c
  *
@@ -54,6 +47,16 @@
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+
+/*
+ * Memory: a single search holds one round of candidates (k + a margin,
+ * growing only while related candidates crowd the top, at most 65536) and
+ * their pedigree; the packed array holds (66 + 4 * traits rounded up to 8)
+ * bytes per active agent, plus the pedigree of the agents searched for and
+ * their candidates; batch lists are bounded to 262144 candidates at once.
+ * Interrupts: checked per candidate row read, per agent searched and per
+ * kinship evaluation, so statement_timeout stops any call promptly.
+ */
 
 /* candidates listed beyond k on the first pass */
 #define MATES_MARGIN		8
