@@ -89,7 +89,6 @@ ecs_agents_fetch(char **ids, int n, const EcsCatalog *cat, MemoryContext cxt,
 		Datum		d;
 		AgentSlot  *s;
 		EcsAgent   *ag;
-		float4	   *g;
 
 		CHECK_FOR_INTERRUPTS();
 		text_to_cstring_buffer(DatumGetTextPP(SPI_getbinval(tup, desc, 1, &isnull)), id, sizeof(id));
@@ -103,9 +102,8 @@ ecs_agents_fetch(char **ids, int n, const EcsCatalog *cat, MemoryContext cxt,
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("agent \"%s\" has no genome", id)));
-		g = ecs_genome_values(d, id, cat->ntraits);
 		ag->genome = MemoryContextAlloc(cxt, sizeof(float4) * cat->ntraits);
-		memcpy(ag->genome, g, sizeof(float4) * cat->ntraits);
+		ecs_genome_values(d, id, cat->ntraits, ag->genome);
 		d = SPI_getbinval(tup, desc, 3, &isnull);
 		ag->sex = isnull ? '\0' : TextDatumGetCString(d)[0];
 		ag->active = DatumGetBool(SPI_getbinval(tup, desc, 4, &isnull));

@@ -123,7 +123,7 @@ typedef struct EcsCatalog
 } EcsCatalog;
 
 extern EcsCatalog *ecs_catalog_load(MemoryContext cxt);
-extern float4 *ecs_genome_values(Datum genome, const char *id, int ntraits);
+extern void ecs_genome_values(Datum genome, const char *id, int ntraits, float4 *out);
 extern const float4 *ecs_genome_read(Datum d, float4 *buf, int nt);
 extern void ecs_genome_target(const EcsCatalog *cat, const float4 *a, double *target);
 

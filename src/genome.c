@@ -86,22 +86,28 @@ ecs_catalog_load(MemoryContext cxt)
 
 /*
  * ecs_genome_values
- *		The float4 values of a stored genome, checked against the catalog
- *		size.  Returns a pointer into the detoasted array (current context).
+ *		Copy the values of a stored genome into out[ntraits], checked
+ *		against the catalog size (ecs_genome_read); 22000 naming the agent
+ *		when it does not match.
  */
-float4 *
-ecs_genome_values(Datum genome, const char *id, int ntraits)
+void
+ecs_genome_values(Datum genome, const char *id, int ntraits, float4 *out)
 {
-	ArrayType  *arr = DatumGetArrayTypeP(genome);
-	int			n = ARR_NDIM(arr) == 1 ? ARR_DIMS(arr)[0] : 0;
+	const float4 *g = ecs_genome_read(genome, out, ntraits);
 
-	if (ARR_ELEMTYPE(arr) != FLOAT4OID || ARR_HASNULL(arr) || n != ntraits)
+	if (g == NULL)
+	{
+		ArrayType  *arr = DatumGetArrayTypeP(genome);
+
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("genome of agent \"%s\" does not match the trait catalog", id),
-				 errdetail("The genome has %d values, the catalog %d traits.", n, ntraits),
+				 errdetail("The genome has %d values, the catalog %d traits.",
+						   ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr)), ntraits),
 				 errhint("Genomes are checked on write; this one was written before the catalog changed or with triggers off.")));
-	return (float4 *) ARR_DATA_PTR(arr);
+	}
+	if (g != out)
+		memcpy(out, g, sizeof(float4) * ntraits);
 }
 
 /*

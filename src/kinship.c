@@ -309,44 +309,38 @@ cmp_int32(const void *a, const void *b)
 }
 
 /*
- * Whether the loaded graph has no cycle (Kahn over every loaded node, once
- * per load).
+ * topo_order
+ *		Kahn's algorithm over n nodes whose parents are p1[i], p2[i] (-1 when
+ *		none): ord[i] = position of node i in an order with parents first.
+ *		Returns how many nodes were placed (n unless there is a cycle); then
+ *		pending[i] > 0 marks the nodes on or below a cycle.  pending is
+ *		palloc'd in the current context and returned through *pending_out.
  */
-static bool
-graph_is_acyclic(EcsPedigree *ped)
+static int
+topo_order(int n, const int32 *p1, const int32 *p2, int32 *ord, int32 **pending_out)
 {
-	int32	   *pending,
-			   *nkids,
-			   *start,
-			   *kids,
-			   *queue;
-	int			i,
-				head = 0,
+	int32	   *nkids = palloc0(sizeof(int32) * Max(n, 1));
+	int32	   *pending = palloc0(sizeof(int32) * Max(n, 1));
+	int32	   *start = palloc(sizeof(int32) * (n + 1));
+	int32	   *kids;
+	int32	   *queue = palloc(sizeof(int32) * Max(n, 1));
+	int			head = 0,
 				tail = 0,
-				n = ped->n;
+				i;
 
-	if (ped->acyclic >= 0)
-		return ped->acyclic == 1;
-	pending = palloc0(sizeof(int32) * Max(n, 1));
-	nkids = palloc0(sizeof(int32) * Max(n, 1));
 	for (i = 0; i < n; i++)
 	{
-		PedNode    *nd = &ped->nodes[i];
-
-		if (!nd->loaded)
-			continue;
-		if (nd->p1 >= 0 && ped->nodes[nd->p1].loaded)
+		if (p1[i] >= 0)
 		{
+			nkids[p1[i]]++;
 			pending[i]++;
-			nkids[nd->p1]++;
 		}
-		if (nd->p2 >= 0 && ped->nodes[nd->p2].loaded)
+		if (p2[i] >= 0)
 		{
+			nkids[p2[i]]++;
 			pending[i]++;
-			nkids[nd->p2]++;
 		}
 	}
-	start = palloc(sizeof(int32) * (n + 1));
 	start[0] = 0;
 	for (i = 0; i < n; i++)
 		start[i + 1] = start[i] + nkids[i];
@@ -354,35 +348,63 @@ graph_is_acyclic(EcsPedigree *ped)
 	memset(nkids, 0, sizeof(int32) * Max(n, 1));
 	for (i = 0; i < n; i++)
 	{
-		PedNode    *nd = &ped->nodes[i];
-
-		if (!nd->loaded)
-			continue;
-		if (nd->p1 >= 0 && ped->nodes[nd->p1].loaded)
-			kids[start[nd->p1] + nkids[nd->p1]++] = i;
-		if (nd->p2 >= 0 && ped->nodes[nd->p2].loaded)
-			kids[start[nd->p2] + nkids[nd->p2]++] = i;
+		if (p1[i] >= 0)
+			kids[start[p1[i]] + nkids[p1[i]]++] = i;
+		if (p2[i] >= 0)
+			kids[start[p2[i]] + nkids[p2[i]]++] = i;
 	}
-	queue = palloc(sizeof(int32) * Max(n, 1));
 	for (i = 0; i < n; i++)
 		if (pending[i] == 0)
 			queue[tail++] = i;
 	while (head < tail)
 	{
-		int			x = queue[head++];
+		int			x = queue[head];
 		int			j;
 
 		CHECK_FOR_INTERRUPTS();
+		ord[x] = head++;
 		for (j = start[x]; j < start[x + 1]; j++)
 			if (--pending[kids[j]] == 0)
 				queue[tail++] = kids[j];
 	}
-	ped->acyclic = (tail == n) ? 1 : 0;
-	pfree(pending);
 	pfree(nkids);
 	pfree(start);
 	pfree(kids);
 	pfree(queue);
+	*pending_out = pending;
+	return tail;
+}
+
+/*
+ * Whether the loaded graph has no cycle (once per load).
+ */
+static bool
+graph_is_acyclic(EcsPedigree *ped)
+{
+	int			n = ped->n;
+	int32	   *p1,
+			   *p2,
+			   *ord,
+			   *pending;
+	int			i;
+
+	if (ped->acyclic >= 0)
+		return ped->acyclic == 1;
+	p1 = palloc(sizeof(int32) * Max(n, 1));
+	p2 = palloc(sizeof(int32) * Max(n, 1));
+	ord = palloc(sizeof(int32) * Max(n, 1));
+	for (i = 0; i < n; i++)
+	{
+		PedNode    *nd = &ped->nodes[i];
+
+		p1[i] = (nd->loaded && nd->p1 >= 0 && ped->nodes[nd->p1].loaded) ? nd->p1 : -1;
+		p2[i] = (nd->loaded && nd->p2 >= 0 && ped->nodes[nd->p2].loaded) ? nd->p2 : -1;
+	}
+	ped->acyclic = (topo_order(n, p1, p2, ord, &pending) == n) ? 1 : 0;
+	pfree(p1);
+	pfree(p2);
+	pfree(ord);
+	pfree(pending);
 	return ped->acyclic == 1;
 }
 
@@ -532,20 +554,15 @@ phi(KinCtx *k, int x, int y)
  * sub_pedigree
  *		Fill k (p1, p2, ord) for the members member[0..m-1]: parent links
  *		between loaded members, and a topological order, parents first
- *		(Kahn).  A cycle raises 22000 naming the pair and agents on or below
+ *		(topo_order).  A cycle raises 22000 naming the pair and agents on or below
  *		the cycle.  Allocates in the current context.
  */
 static void
 sub_pedigree(EcsPedigree *ped, int32 *member, int m, KinCtx *k,
 			 const char *who_a, const char *who_b)
 {
-	int32	   *nkids,
-			   *kid_start,
-			   *kids,
-			   *pending,
-			   *order;
-	int			head,
-				tail,
+	int32	   *pending;
+	int			placed,
 				i;
 
 	ped->stamp++;
@@ -568,50 +585,8 @@ sub_pedigree(EcsPedigree *ped, int32 *member, int m, KinCtx *k,
 		k->p2[i] = (nd->p2 >= 0 && ped->seen_a[nd->p2] == ped->stamp) ? ped->local[nd->p2] : -1;
 	}
 
-	nkids = palloc0(sizeof(int32) * Max(m, 1));
-	pending = palloc0(sizeof(int32) * Max(m, 1));
-	for (i = 0; i < m; i++)
-	{
-		if (k->p1[i] >= 0)
-		{
-			nkids[k->p1[i]]++;
-			pending[i]++;
-		}
-		if (k->p2[i] >= 0)
-		{
-			nkids[k->p2[i]]++;
-			pending[i]++;
-		}
-	}
-	kid_start = palloc(sizeof(int32) * (m + 1));
-	kid_start[0] = 0;
-	for (i = 0; i < m; i++)
-		kid_start[i + 1] = kid_start[i] + nkids[i];
-	kids = palloc(sizeof(int32) * Max(kid_start[m], 1));
-	memset(nkids, 0, sizeof(int32) * Max(m, 1));
-	for (i = 0; i < m; i++)
-	{
-		if (k->p1[i] >= 0)
-			kids[kid_start[k->p1[i]] + nkids[k->p1[i]]++] = i;
-		if (k->p2[i] >= 0)
-			kids[kid_start[k->p2[i]] + nkids[k->p2[i]]++] = i;
-	}
-	order = palloc(sizeof(int32) * Max(m, 1));
-	head = tail = 0;
-	for (i = 0; i < m; i++)
-		if (pending[i] == 0)
-			order[tail++] = i;
-	while (head < tail)
-	{
-		int			x = order[head];
-		int			j;
-
-		k->ord[x] = head++;
-		for (j = kid_start[x]; j < kid_start[x + 1]; j++)
-			if (--pending[kids[j]] == 0)
-				order[tail++] = kids[j];
-	}
-	if (tail < m)
+	placed = topo_order(m, k->p1, k->p2, k->ord, &pending);
+	if (placed < m)
 	{
 		StringInfoData buf;
 		int			shown = 0;
@@ -748,6 +723,20 @@ kinship_of(char *a, char *b)
 	return ecs_pedigree_kinship(ped, ia, ib);
 }
 
+/* phi of the call's two text arguments (a, b), validated */
+static double
+kinship_of_args(FunctionCallInfo fcinfo)
+{
+	char	   *a = ecs_agent_id_check(PG_GETARG_TEXT_PP(0), "a");
+	char	   *b = ecs_agent_id_check(PG_GETARG_TEXT_PP(1), "b");
+	double		v;
+
+	SPI_connect();
+	v = kinship_of(a, b);
+	SPI_finish();
+	return v;
+}
+
 PG_FUNCTION_INFO_V1(ecs_kinship);
 PG_FUNCTION_INFO_V1(ecs_relatedness);
 PG_FUNCTION_INFO_V1(ecs_inbreeding);
@@ -759,14 +748,7 @@ PG_FUNCTION_INFO_V1(ecs_inbreeding);
 Datum
 ecs_kinship(PG_FUNCTION_ARGS)
 {
-	char	   *a = ecs_agent_id_check(PG_GETARG_TEXT_PP(0), "a");
-	char	   *b = ecs_agent_id_check(PG_GETARG_TEXT_PP(1), "b");
-	double		v;
-
-	SPI_connect();
-	v = kinship_of(a, b);
-	SPI_finish();
-	PG_RETURN_FLOAT8(v);
+	PG_RETURN_FLOAT8(kinship_of_args(fcinfo));
 }
 
 /*
@@ -776,14 +758,7 @@ ecs_kinship(PG_FUNCTION_ARGS)
 Datum
 ecs_relatedness(PG_FUNCTION_ARGS)
 {
-	char	   *a = ecs_agent_id_check(PG_GETARG_TEXT_PP(0), "a");
-	char	   *b = ecs_agent_id_check(PG_GETARG_TEXT_PP(1), "b");
-	double		v;
-
-	SPI_connect();
-	v = 2.0 * kinship_of(a, b);
-	SPI_finish();
-	PG_RETURN_FLOAT8(v);
+	PG_RETURN_FLOAT8(2.0 * kinship_of_args(fcinfo));
 }
 
 /*

@@ -467,6 +467,7 @@ population_load(const EcsCatalog *cat, MemoryContext cxt)
 	int			cap = 1024;
 	HASHCTL		ctl;
 	int			i;
+	float4	   *gbuf = palloc(sizeof(float4) * cat->ntraits);
 
 	pop->ntraits = cat->ntraits;
 	pop->stride = (cat->ntraits + 7) & ~7;
@@ -487,16 +488,15 @@ population_load(const EcsCatalog *cat, MemoryContext cxt)
 			TupleDesc	desc = SPI_tuptable->tupdesc;
 			bool		isnull;
 			Datum		d;
-			ArrayType  *arr;
+			const float4 *g;
 
 			CHECK_FOR_INTERRUPTS();
 			d = SPI_getbinval(tup, desc, 2, &isnull);
 			if (isnull)
 				continue;
-			arr = DatumGetArrayTypeP(d);
 			/* as ecs_genome_score: a genome of another shape is never a mate */
-			if (ARR_NDIM(arr) != 1 || ARR_DIMS(arr)[0] != cat->ntraits ||
-				ARR_HASNULL(arr) || ARR_ELEMTYPE(arr) != FLOAT4OID)
+			g = ecs_genome_read(d, gbuf, cat->ntraits);
+			if (g == NULL)
 				continue;
 			if (pop->n >= cap)
 			{
@@ -515,7 +515,7 @@ population_load(const EcsCatalog *cat, MemoryContext cxt)
 			d = SPI_getbinval(tup, desc, 3, &isnull);
 			pop->sex[pop->n] = isnull ? '\0' : TextDatumGetCString(d)[0];
 			memset(pop->genome + (Size) pop->n * pop->stride, 0, sizeof(float4) * pop->stride);
-			memcpy(pop->genome + (Size) pop->n * pop->stride, ARR_DATA_PTR(arr),
+			memcpy(pop->genome + (Size) pop->n * pop->stride, g,
 				   sizeof(float4) * cat->ntraits);
 			pop->n++;
 		}
