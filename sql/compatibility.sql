@@ -58,6 +58,44 @@ SELECT * FROM ecs_compatibility_batch(ARRAY['px9_2', 'px9_0', 'px9_0'], ARRAY['p
 SELECT agent1_id, agent2_id FROM ecs_compatibility_batch(ARRAY['px9_2', 'px9_0', 'px9_0'], ARRAY['px9_3', 'px9_1', 'px9_0']);
 SELECT count(*) FROM ecs_compatibility_batch('{}', '{}');
 
+-- batch, against the reference directly: the S-set filter skips kinship
+-- for pairs whose sub-pedigrees cannot meet, marking S(a[i]) once per run of
+-- equal a[i].  Pairs in an order that alternates a[i] and in runs, the same
+-- agent twice, founders, and pairs related only through a parent link that
+-- reaches past the depth from one side (a grandparent at depth 1), at
+-- kinship depths 1 and 4; rows come back in input order
+CREATE TEMP TABLE cmp_mix AS
+SELECT row_number() OVER (ORDER BY run, md5(a || b)) AS k, a, b FROM (
+    SELECT 0 AS run, 'px' || g1 || '_' || i AS a, 'px' || g2 || '_' || j AS b
+      FROM (VALUES (8), (9)) v1(g1), generate_series(0, 23, 7) i,
+           (VALUES (0), (6), (7), (8), (9)) v2(g2), generate_series(1, 23, 6) j
+    UNION ALL
+    SELECT 1, 'px9_5', 'px' || g || '_' || j FROM generate_series(5, 8) g, generate_series(0, 23, 5) j
+    UNION ALL
+    SELECT 2, 'px9_2', 'px9_2'
+    UNION ALL
+    SELECT 2, 'px0_3', 'px0_4') s;
+SELECT count(*) AS pairs, count(DISTINCT a) AS first_agents FROM cmp_mix;
+SET ecs_agents.kinship_depth = 1;
+SELECT count(*) AS pairs,
+       count(*) FILTER (WHERE x.agent1_id <> m.a OR x.agent2_id <> m.b) AS out_of_order,
+       count(*) FILTER (WHERE abs(x.score - ecs_ref.final_score(m.a, m.b, 1, 1.0)) > 1e-9) AS mismatches,
+       count(*) FILTER (WHERE m.a <> m.b AND ecs_ref.kinship(m.a, m.b, 1) > 0) AS related,
+       count(*) FILTER (WHERE m.a <> m.b AND ecs_ref.kinship(m.a, m.b, 1) > 0
+                          AND NOT EXISTS (SELECT FROM ecs_lineage(m.a, 1) l1, ecs_lineage(m.b, 1) l2
+                                           WHERE l1.agent_id = l2.agent_id)) AS related_past_depth
+  FROM ecs_compatibility_batch((SELECT array_agg(a ORDER BY k) FROM cmp_mix),
+                               (SELECT array_agg(b ORDER BY k) FROM cmp_mix)) WITH ORDINALITY x(agent1_id, agent2_id, score, n)
+  JOIN cmp_mix m ON m.k = x.n;
+RESET ecs_agents.kinship_depth;
+SELECT count(*) AS pairs,
+       count(*) FILTER (WHERE abs(x.score - ecs_ref.final_score(m.a, m.b, 4, 1.0)) > 1e-9) AS mismatches,
+       count(*) FILTER (WHERE m.a <> m.b AND ecs_ref.kinship(m.a, m.b, 4) > 0) AS related,
+       count(*) FILTER (WHERE m.a <> m.b AND ecs_ref.kinship(m.a, m.b, 4) = 0) AS unrelated
+  FROM ecs_compatibility_batch((SELECT array_agg(a ORDER BY k) FROM cmp_mix),
+                               (SELECT array_agg(b ORDER BY k) FROM cmp_mix)) WITH ORDINALITY x(agent1_id, agent2_id, score, n)
+  JOIN cmp_mix m ON m.k = x.n;
+
 -- NULL arguments: STRICT
 SELECT ecs_compatibility(NULL, 'px9_0') IS NULL AS c, (ecs_compatibility_explain('px9_0', NULL)) IS NULL AS e;
 SELECT count(*) FROM ecs_compatibility_batch(NULL, ARRAY['px9_0']);

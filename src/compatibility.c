@@ -42,11 +42,47 @@ typedef struct AgentSlot
 	int32		idx;
 } AgentSlot;
 
+/* what the row callback of ecs_agents_fetch needs */
+typedef struct FetchState
+{
+	EcsIdTable *tab;			/* id -> k */
+	int32	   *slot;			/* k -> index in out[] */
+	EcsAgent   *out;
+	const EcsCatalog *cat;
+	MemoryContext cxt;
+} FetchState;
+
+static void
+fetch_row(Datum *values, bool *nulls, void *arg)
+{
+	FetchState *fs = (FetchState *) arg;
+	text	   *t = DatumGetTextPP(values[0]);
+	int			k;
+	EcsAgent   *ag;
+
+	CHECK_FOR_INTERRUPTS();
+	k = ecs_idtab_lookup(fs->tab, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), false, NULL);
+	if (k < 0)
+		return;
+	ag = &fs->out[fs->slot[k]];
+	ag->found = true;
+	if (nulls[1])
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("agent \"%s\" has no genome", ag->id)));
+	ag->genome = MemoryContextAlloc(fs->cxt, sizeof(float4) * fs->cat->ntraits);
+	ecs_genome_values(values[1], ag->id, fs->cat->ntraits, ag->genome);
+	ag->sex = nulls[2] ? '\0' : VARDATA_ANY(DatumGetTextPP(values[2]))[0];
+	ag->active = DatumGetBool(values[3]);
+	ag->generation = DatumGetInt32(values[4]);
+}
+
 /*
  * ecs_agents_fetch
  *		Read agents ids[0..n-1] (distinct) into out[] (same order); found is
  *		false for an id the caller cannot see.  Genomes are checked against
- *		the catalog and copied into cxt.  Connected to SPI.
+ *		the catalog and copied into cxt.  Connected to SPI.  One query; the
+ *		rows go straight from the executor into out[].
  */
 void
 ecs_agents_fetch(char **ids, int n, const EcsCatalog *cat, MemoryContext cxt,
@@ -54,62 +90,29 @@ ecs_agents_fetch(char **ids, int n, const EcsCatalog *cat, MemoryContext cxt,
 {
 	Oid			types[1] = {TEXTARRAYOID};
 	SPIPlanPtr	plan = ecs_plan(ECS_PLAN_AGENT_ROW, agent_rows_sql, 1, types);
-	HASHCTL		ctl;
-	HTAB	   *slots;
+	MemoryContext tabcxt;
+	FetchState	fs;
 	Datum		arg;
-	uint64		r;
 	int			i;
-	int			rc;
 
 	if (n == 0)
 		return;
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = ECS_AGENT_ID_MAX + 1;
-	ctl.entrysize = sizeof(AgentSlot);
-	ctl.hcxt = CurrentMemoryContext;
-	slots = hash_create("ecs agents fetch", n, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	tabcxt = AllocSetContextCreate(CurrentMemoryContext, "ecs agents fetch",
+								   ALLOCSET_DEFAULT_SIZES);
+	fs.tab = ecs_idtab_create(tabcxt, n);
+	fs.slot = MemoryContextAlloc(tabcxt, sizeof(int32) * n);
+	fs.out = out;
+	fs.cat = cat;
+	fs.cxt = cxt;
 	for (i = 0; i < n; i++)
 	{
-		AgentSlot  *s = hash_search(slots, ids[i], HASH_ENTER, NULL);
-
-		s->idx = i;
+		fs.slot[ecs_idtab_lookup(fs.tab, ids[i], strlen(ids[i]), true, NULL)] = i;
 		memset(&out[i], 0, sizeof(EcsAgent));
 		strlcpy(out[i].id, ids[i], sizeof(out[i].id));
 	}
 	arg = ecs_text_array_from_ids(ids, n);
-	rc = SPI_execute_plan(plan, &arg, NULL, true, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
-	for (r = 0; r < SPI_processed; r++)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[r];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		char		id[ECS_AGENT_ID_MAX + 1];
-		bool		isnull;
-		Datum		d;
-		AgentSlot  *s;
-		EcsAgent   *ag;
-
-		CHECK_FOR_INTERRUPTS();
-		text_to_cstring_buffer(DatumGetTextPP(SPI_getbinval(tup, desc, 1, &isnull)), id, sizeof(id));
-		s = hash_search(slots, id, HASH_FIND, NULL);
-		if (s == NULL)
-			continue;
-		ag = &out[s->idx];
-		ag->found = true;
-		d = SPI_getbinval(tup, desc, 2, &isnull);
-		if (isnull)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("agent \"%s\" has no genome", id)));
-		ag->genome = MemoryContextAlloc(cxt, sizeof(float4) * cat->ntraits);
-		ecs_genome_values(d, id, cat->ntraits, ag->genome);
-		d = SPI_getbinval(tup, desc, 3, &isnull);
-		ag->sex = isnull ? '\0' : TextDatumGetCString(d)[0];
-		ag->active = DatumGetBool(SPI_getbinval(tup, desc, 4, &isnull));
-		ag->generation = DatumGetInt32(SPI_getbinval(tup, desc, 5, &isnull));
-	}
-	SPI_freetuptable(SPI_tuptable);
+	ecs_spi_each_row(plan, 1, &arg, types, fetch_row, &fs);
+	MemoryContextDelete(tabcxt);
 }
 
 /*
@@ -298,10 +301,85 @@ ecs_distinct_agents(char **ids, int n, int *map, int *ndistinct)
 }
 
 /*
+ * id_is_valid
+ *		The agent-id rule of SPEC section 2 (3..64 bytes of [A-Za-z0-9_-]),
+ *		without the copy ecs_agent_id_check_cstring() makes; a false answer
+ *		is passed to that function, which raises the error.
+ */
+static inline bool
+id_is_valid(const char *s, int len)
+{
+	int			i;
+
+	if (len < ECS_AGENT_ID_MIN || len > ECS_AGENT_ID_MAX)
+		return false;
+	for (i = 0; i < len; i++)
+	{
+		char		c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			  (c >= '0' && c <= '9') || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * batch_ids
+ *		Validate the elements of a text[] argument (22023 as
+ *		ecs_ids_argument) and intern them into tab: map[i] = index of
+ *		element i.  *elems_out receives the element datums.
+ */
+static int
+batch_ids(ArrayType *arr, const char *argname, EcsIdTable *tab, int32 **map,
+		  Datum **elems_out)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n,
+				i;
+
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("argument %s must be a one-dimensional array", argname)));
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	*map = palloc(sizeof(int32) * Max(n, 1));
+	for (i = 0; i < n; i++)
+	{
+		text	   *t;
+		int			len;
+
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("argument %s contains a NULL agent id", argname),
+					 errdetail("Element %d is NULL.", i + 1)));
+		if ((i & 1023) == 0)
+			CHECK_FOR_INTERRUPTS();
+		t = DatumGetTextPP(elems[i]);
+		len = VARSIZE_ANY_EXHDR(t);
+		if (!id_is_valid(VARDATA_ANY(t), len))
+			(void) ecs_agent_id_check_cstring(VARDATA_ANY(t), len, argname);	/* raises */
+		(*map)[i] = ecs_idtab_lookup(tab, VARDATA_ANY(t), len, true, NULL);
+	}
+	pfree(nulls);
+	*elems_out = elems;
+	return n;
+}
+
+/*
  * ecs_compatibility_batch(a text[], b text[])
  *		RETURNS TABLE (agent1_id, agent2_id, score): final(a[i], b[i]) for
  *		every i, in input order.  STRICT; 22023 for arrays of different
  *		length, NULL elements or bad ids; P0002 for an unknown agent.
+ *
+ * Cost: one query for the distinct agents' rows and one walk (a query per
+ * generation of kinship_depth) for their pedigrees; then per pair the
+ * trait score and the filter in memory, and kinship only for pairs whose
+ * S-sets meet (kinship.c).  The filter marks S(a[i]) in a stamp array
+ * (once per run of equal a[i]) and probes it with S(b[i]): unrelated
+ * pairs cost a few dozen array reads.
  */
 Datum
 ecs_compatibility_batch(PG_FUNCTION_ARGS)
@@ -311,15 +389,14 @@ ecs_compatibility_batch(PG_FUNCTION_ARGS)
 	ArrayType  *arr_b = PG_GETARG_ARRAYTYPE_P(1);
 	MemoryContext callcxt;
 	MemoryContext oldcxt;
-	char	  **ids_a,
-			  **ids_b,
-			  **all,
-			  **distinct;
+	EcsIdTable *tab;
+	char	  **distinct;
 	int			na,
 				nb,
 				nd,
 				i;
-	int		   *map;
+	int32	   *map_a,
+			   *map_b;
 	EcsCatalog *cat;
 	EcsAgent   *ag;
 	EcsPedigree *ped;
@@ -327,14 +404,19 @@ ecs_compatibility_batch(PG_FUNCTION_ARGS)
 	double	   *targets;
 	Datum	   *elems_a,
 			   *elems_b;
+	int32	   *mark;
+	int32		stamp = 0;
+	int			last_x = -1;
+	int			nt;
 
 	InitMaterializedSRF(fcinfo, 0);
 	callcxt = AllocSetContextCreate(CurrentMemoryContext, "ecs_compatibility_batch",
 									ALLOCSET_DEFAULT_SIZES);
 	oldcxt = MemoryContextSwitchTo(callcxt);
 
-	ids_a = ecs_ids_argument(arr_a, "a", &na, &elems_a);
-	ids_b = ecs_ids_argument(arr_b, "b", &nb, &elems_b);
+	tab = ecs_idtab_create(callcxt, 1024);
+	na = batch_ids(arr_a, "a", tab, &map_a, &elems_a);
+	nb = batch_ids(arr_b, "b", tab, &map_b, &elems_b);
 	if (na != nb)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -347,56 +429,88 @@ ecs_compatibility_batch(PG_FUNCTION_ARGS)
 		MemoryContextDelete(callcxt);
 		return (Datum) 0;
 	}
-	all = palloc(sizeof(char *) * (Size) na * 2);
-	memcpy(all, ids_a, sizeof(char *) * na);
-	memcpy(all + na, ids_b, sizeof(char *) * na);
-	map = palloc(sizeof(int) * (Size) na * 2);
-	distinct = ecs_distinct_agents(all, 2 * na, map, &nd);
+	nd = ecs_idtab_count(tab);
+	distinct = palloc(sizeof(char *) * nd);
+	for (i = 0; i < nd; i++)
+		distinct[i] = (char *) ecs_idtab_cstring(tab, i);
 
 	SPI_connect();
 	cat = ecs_catalog_load(callcxt);
+	nt = cat->ntraits;
 	ag = MemoryContextAlloc(callcxt, sizeof(EcsAgent) * nd);
 	ecs_agents_fetch(distinct, nd, cat, callcxt, ag);
-	for (i = 0; i < 2 * na; i++)
-		if (!ag[map[i]].found)
-			ecs_report_unknown_agent(all[i]);
+	/* the first unknown id in argument order (a, then b) */
+	for (i = 0; i < na; i++)
+		if (!ag[map_a[i]].found)
+			ecs_report_unknown_agent(distinct[map_a[i]]);
+	for (i = 0; i < na; i++)
+		if (!ag[map_b[i]].found)
+			ecs_report_unknown_agent(distinct[map_b[i]]);
 	ped = ecs_pedigree_create(callcxt, ecs_kinship_depth);
 	ecs_pedigree_load(ped, distinct, nd);
 	SPI_finish();
 
 	pidx = palloc(sizeof(int) * nd);
 	for (i = 0; i < nd; i++)
+	{
 		pidx[i] = ecs_pedigree_find(ped, distinct[i]);
+		if (pidx[i] < 0)		/* deleted in between: cannot happen in one snapshot */
+			ecs_report_unknown_agent(distinct[i]);
+	}
 	/* each agent's target point once (only first-array agents need one) */
-	targets = palloc(sizeof(double) * (Size) nd * cat->ntraits);
+	targets = palloc(sizeof(double) * (Size) nd * nt);
 	{
 		bool	   *done = palloc0(sizeof(bool) * nd);
 
 		for (i = 0; i < na; i++)
-			if (!done[map[i]])
+			if (!done[map_a[i]])
 			{
-				ecs_genome_target(cat, ag[map[i]].genome, targets + (Size) map[i] * cat->ntraits);
-				done[map[i]] = true;
+				ecs_genome_target(cat, ag[map_a[i]].genome, targets + (Size) map_a[i] * nt);
+				done[map_a[i]] = true;
 			}
 		pfree(done);
 	}
+	mark = palloc0(sizeof(int32) * Max(ecs_pedigree_size(ped), 1));
 	for (i = 0; i < na; i++)
 	{
-		int			x = map[i],
-					y = map[na + i];
-		PairScore	ps;
+		int			x = map_a[i],
+					y = map_b[i];
+		const int32 *sig;
+		int			nsig,
+					s;
+		bool		meet = false;
+		double		trait,
+					rel = 0.0;
 		Datum		values[3];
 		bool		nulls[3] = {false};
 
 		CHECK_FOR_INTERRUPTS();
-		if (pidx[x] < 0 || pidx[y] < 0)
-			ecs_report_unknown_agent(pidx[x] < 0 ? distinct[x] : distinct[y]);
-		score_pair(cat, ped, &ag[x], &ag[y], pidx[x], pidx[y],
-				   targets + (Size) x * cat->ntraits, &ps);
+		trait = ecs_score_from_l1(ecs_weighted_l1(targets + (Size) x * nt, cat->weight,
+												  ag[y].genome, nt),
+								  cat->weight_sum);
+		/* the filter: does S(y) meet S(x)?  (x = y meets: x is in S(x)) */
+		if (x != last_x)
+		{
+			if (stamp == PG_INT32_MAX)
+			{
+				memset(mark, 0, sizeof(int32) * Max(ecs_pedigree_size(ped), 1));
+				stamp = 0;
+			}
+			stamp++;
+			sig = ecs_pedigree_sig(ped, pidx[x], &nsig);
+			for (s = 0; s < nsig; s++)
+				mark[sig[s]] = stamp;
+			last_x = x;
+		}
+		sig = ecs_pedigree_sig(ped, pidx[y], &nsig);
+		for (s = 0; s < nsig && !meet; s++)
+			meet = (mark[sig[s]] == stamp);
+		if (meet)
+			rel = 2.0 * ecs_pedigree_kinship(ped, pidx[x], pidx[y]);
 		/* the input elements are valid texts already: no copies */
 		values[0] = elems_a[i];
 		values[1] = elems_b[i];
-		values[2] = Float8GetDatum(ps.final_score);
+		values[2] = Float8GetDatum(ecs_final_score(trait, rel));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	MemoryContextSwitchTo(oldcxt);

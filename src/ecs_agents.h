@@ -101,6 +101,46 @@ extern int	ecs_walk(char **seeds, int nseeds, bool up, int max_depth,
 					 int max_nodes, bool narrow, MemoryContext cxt,
 					 EcsAgentRow **rows_out);
 
+/*
+ * lineage.c: interned agent ids.  Each id is stored once as a text datum
+ * (4-byte header) followed by a NUL, numbered densely from 0; compared as
+ * bytes.  Lives in the context given to ecs_idtab_create.
+ */
+typedef struct EcsIdTable EcsIdTable;
+
+extern EcsIdTable *ecs_idtab_create(MemoryContext cxt, int expected);
+extern int	ecs_idtab_lookup(EcsIdTable *tab, const char *id, int len, bool insert,
+							 bool *found);
+extern int	ecs_idtab_count(const EcsIdTable *tab);
+extern const char *ecs_idtab_cstring(const EcsIdTable *tab, int i);
+extern Datum ecs_idtab_text(const EcsIdTable *tab, int i);
+
+/*
+ * lineage.c: one row of a walk over interned ids (ecs_walk_ids); parents
+ * are -1 when NULL; name is NULL when NULL (or the walk is narrow).
+ */
+typedef struct EcsWalkRow
+{
+	int32		id;
+	int32		p1;
+	int32		p2;
+	int32		depth;
+	int32		generation;
+	bool		active;
+	char		sex;			/* 'f', 'm' or '\0' */
+	text	   *name;
+} EcsWalkRow;
+
+extern int	ecs_walk_ids(EcsIdTable *tab, const int32 *seeds, int nseeds, bool up,
+						 int max_depth, int max_nodes, bool narrow, MemoryContext cxt,
+						 EcsWalkRow **rows_out);
+
+/* lineage.c: run a saved read-only plan, calling fn for every row */
+typedef void (*EcsRowFn) (Datum *values, bool *nulls, void *arg);
+
+extern void ecs_spi_each_row(SPIPlanPtr plan, int nargs, const Datum *args,
+							 const Oid *types, EcsRowFn fn, void *arg);
+
 /* validate.c: the catalog size and the genome check */
 extern int	ecs_catalog_size(void);
 extern void ecs_genome_check(ArrayType *arr, const char *id, int ntraits);
@@ -160,6 +200,8 @@ extern int	ecs_pedigree_find(EcsPedigree *ped, const char *id);
 extern bool ecs_pedigree_is_seed(EcsPedigree *ped, const char *id);
 extern bool ecs_pedigree_may_relate(EcsPedigree *ped, int a, int b);
 extern double ecs_pedigree_kinship(EcsPedigree *ped, int a, int b);
+extern const int32 *ecs_pedigree_sig(EcsPedigree *ped, int x, int *n);
+extern int	ecs_pedigree_size(EcsPedigree *ped);
 extern double ecs_relatedness_value(EcsPedigree *ped, int a, int b);
 extern double ecs_final_score(double trait_score, double relatedness);
 

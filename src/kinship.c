@@ -54,12 +54,12 @@
 
 /* memo entries one pair may use before 54000 */
 #define ECS_KINSHIP_MAX_MEMO	(16 * 1024 * 1024)
-/* sub-pedigrees up to this size use a dense memo matrix */
-#define ECS_KINSHIP_DENSE		256
+/* sub-pedigrees up to this size use the tabular method (m(m+1)/2 doubles) */
+#define ECS_KINSHIP_TABULAR		1024
 
 typedef struct PedNode
 {
-	char	   *id;
+	const char *id;				/* the id, in the pedigree's id table */
 	int32		p1;				/* interned parent index, -1 when NULL */
 	int32		p2;
 	bool		loaded;			/* its row was read (visible to the caller) */
@@ -68,17 +68,11 @@ typedef struct PedNode
 	int32	   *sig;			/* sorted S-set */
 } PedNode;
 
-typedef struct PedKey
-{
-	char		key[ECS_AGENT_ID_MAX + 1];
-	int32		idx;
-} PedKey;
-
 struct EcsPedigree
 {
 	MemoryContext cxt;
 	int			depth;
-	HTAB	   *index;
+	EcsIdTable *ids;			/* node i is id i of this table */
 	PedNode    *nodes;
 	int			n;
 	int			cap;
@@ -106,7 +100,6 @@ typedef struct KinCtx
 	int32	   *p1;				/* member -> member parent or -1 */
 	int32	   *p2;
 	int32	   *ord;			/* topological position */
-	double	   *dense;			/* m*m, NaN = unknown, or NULL */
 	HTAB	   *memo;
 	long		computed;
 } KinCtx;
@@ -123,16 +116,10 @@ ecs_pedigree_create(MemoryContext cxt, int depth)
 {
 	MemoryContext pcxt = AllocSetContextCreate(cxt, "ecs pedigree", ALLOCSET_DEFAULT_SIZES);
 	EcsPedigree *ped = MemoryContextAllocZero(pcxt, sizeof(EcsPedigree));
-	HASHCTL		ctl;
 
 	ped->cxt = pcxt;
 	ped->depth = depth;
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = ECS_AGENT_ID_MAX + 1;
-	ctl.entrysize = sizeof(PedKey);
-	ctl.hcxt = pcxt;
-	ped->index = hash_create("ecs pedigree index", 1024, &ctl,
-							 HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	ped->ids = ecs_idtab_create(pcxt, 1024);
 	ped->cap = 256;
 	ped->acyclic = -1;
 	ped->nodes = MemoryContextAlloc(pcxt, sizeof(PedNode) * ped->cap);
@@ -144,42 +131,37 @@ ecs_pedigree_create(MemoryContext cxt, int depth)
 	return ped;
 }
 
-/* index of id, interning it (not loaded) when new */
-static int
-intern(EcsPedigree *ped, const char *id)
+/* one node per id of the table (new ones not loaded) */
+static void
+cover_ids(EcsPedigree *ped)
 {
-	PedKey	   *k;
-	bool		found;
+	int			n = ecs_idtab_count(ped->ids);
 
-	k = hash_search(ped->index, id, HASH_ENTER, &found);
-	if (!found)
+	if (n > ped->cap)
 	{
-		PedNode    *nd;
+		int			newcap = Max(n, ped->cap * 2);
 
-		if (ped->n >= ped->cap)
-		{
-			int			newcap = ped->cap * 2;
+		ped->nodes = repalloc_huge(ped->nodes, sizeof(PedNode) * (Size) newcap);
+		ped->seen_a = repalloc_huge(ped->seen_a, sizeof(int32) * (Size) newcap);
+		ped->seen_b = repalloc_huge(ped->seen_b, sizeof(int32) * (Size) newcap);
+		ped->local = repalloc_huge(ped->local, sizeof(int32) * (Size) newcap);
+		ped->queue = repalloc_huge(ped->queue, sizeof(int32) * (Size) newcap);
+		ped->qdepth = repalloc_huge(ped->qdepth, sizeof(int32) * (Size) newcap);
+		memset(ped->seen_a + ped->cap, 0, sizeof(int32) * (newcap - ped->cap));
+		memset(ped->seen_b + ped->cap, 0, sizeof(int32) * (newcap - ped->cap));
+		ped->cap = newcap;
+	}
+	for (; ped->n < n; ped->n++)
+	{
+		PedNode    *nd = &ped->nodes[ped->n];
 
-			ped->nodes = repalloc_huge(ped->nodes, sizeof(PedNode) * (Size) newcap);
-			ped->seen_a = repalloc_huge(ped->seen_a, sizeof(int32) * (Size) newcap);
-			ped->seen_b = repalloc_huge(ped->seen_b, sizeof(int32) * (Size) newcap);
-			ped->local = repalloc_huge(ped->local, sizeof(int32) * (Size) newcap);
-			ped->queue = repalloc_huge(ped->queue, sizeof(int32) * (Size) newcap);
-			ped->qdepth = repalloc_huge(ped->qdepth, sizeof(int32) * (Size) newcap);
-			memset(ped->seen_a + ped->cap, 0, sizeof(int32) * (newcap - ped->cap));
-			memset(ped->seen_b + ped->cap, 0, sizeof(int32) * (newcap - ped->cap));
-			ped->cap = newcap;
-		}
-		k->idx = ped->n;
-		nd = &ped->nodes[ped->n++];
-		nd->id = MemoryContextStrdup(ped->cxt, id);
+		nd->id = ecs_idtab_cstring(ped->ids, ped->n);
 		nd->p1 = nd->p2 = -1;
 		nd->loaded = false;
 		nd->reach = -1;
 		nd->nsig = -1;
 		nd->sig = NULL;
 	}
-	return k->idx;
 }
 
 /*
@@ -189,11 +171,11 @@ intern(EcsPedigree *ped, const char *id)
 int
 ecs_pedigree_find(EcsPedigree *ped, const char *id)
 {
-	PedKey	   *k = hash_search(ped->index, id, HASH_FIND, NULL);
+	int			k = ecs_idtab_lookup(ped->ids, id, strlen(id), false, NULL);
 
-	if (k == NULL || !ped->nodes[k->idx].loaded)
+	if (k < 0 || k >= ped->n || !ped->nodes[k].loaded)
 		return -1;
-	return k->idx;
+	return k;
 }
 
 /*
@@ -219,7 +201,8 @@ void
 ecs_pedigree_load(EcsPedigree *ped, char **ids, int n)
 {
 	MemoryContext walkcxt;
-	EcsAgentRow *rows;
+	EcsWalkRow *rows;
+	int32	   *seeds;
 	int			nrows;
 	int			i;
 	int64		cap = (int64) ecs_max_lineage_nodes * Max(n, 1);
@@ -229,27 +212,24 @@ ecs_pedigree_load(EcsPedigree *ped, char **ids, int n)
 	ped->acyclic = -1;
 	walkcxt = AllocSetContextCreate(CurrentMemoryContext, "ecs pedigree walk",
 									ALLOCSET_DEFAULT_SIZES);
-	nrows = ecs_walk(ids, n, true, ped->depth, (int) Min(cap, (int64) INT_MAX), true,
-					 walkcxt, &rows);
+	seeds = MemoryContextAlloc(walkcxt, sizeof(int32) * n);
+	for (i = 0; i < n; i++)
+		seeds[i] = ecs_idtab_lookup(ped->ids, ids[i], strlen(ids[i]), true, NULL);
+	nrows = ecs_walk_ids(ped->ids, seeds, n, true, ped->depth,
+						 (int) Min(cap, (int64) INT_MAX), true, walkcxt, &rows);
+	cover_ids(ped);
 	for (i = 0; i < nrows; i++)
 	{
-		int			x = intern(ped, rows[i].agent_id);
-		PedNode    *nd;
+		PedNode    *nd = &ped->nodes[rows[i].id];
 
 		CHECK_FOR_INTERRUPTS();
-		if (ped->nodes[x].reach < ped->depth - rows[i].depth)
-			ped->nodes[x].reach = ped->depth - rows[i].depth;
-		if (ped->nodes[x].loaded)
+		if (nd->reach < ped->depth - rows[i].depth)
+			nd->reach = ped->depth - rows[i].depth;
+		if (nd->loaded)
 			continue;
-		/* intern the parents first: interning may move the array */
-		if (rows[i].parent1_id[0])
-			(void) intern(ped, rows[i].parent1_id);
-		if (rows[i].parent2_id[0])
-			(void) intern(ped, rows[i].parent2_id);
-		nd = &ped->nodes[x];
 		nd->loaded = true;
-		nd->p1 = rows[i].parent1_id[0] ? intern(ped, rows[i].parent1_id) : -1;
-		nd->p2 = rows[i].parent2_id[0] ? intern(ped, rows[i].parent2_id) : -1;
+		nd->p1 = rows[i].p1;
+		nd->p2 = rows[i].p2;
 	}
 	MemoryContextDelete(walkcxt);
 }
@@ -478,45 +458,56 @@ ecs_pedigree_may_relate(EcsPedigree *ped, int a, int b)
 	return false;
 }
 
+/*
+ * ecs_pedigree_sig
+ *		The S-set of loaded node x (see the filter above) as a sorted array
+ *		of node indexes, computed on first use (with the cycle check of
+ *		x's own members); *n receives its length.  Owned by the pedigree.
+ */
+const int32 *
+ecs_pedigree_sig(EcsPedigree *ped, int x, int *n)
+{
+	if (ped->nodes[x].nsig < 0)
+		compute_sig(ped, x);
+	*n = ped->nodes[x].nsig;
+	return ped->nodes[x].sig;
+}
+
+/*
+ * ecs_pedigree_size
+ *		Number of nodes (loaded or only named as a parent); node indexes
+ *		are below it.
+ */
+int
+ecs_pedigree_size(EcsPedigree *ped)
+{
+	return ped->n;
+}
+
 static double
 memo_get(KinCtx *k, int x, int y, bool *found)
 {
-	if (k->dense)
-	{
-		double		v = k->dense[(Size) x * k->m + y];
+	uint64		key = ((uint64) (uint32) x << 32) | (uint32) y;
+	MemoEntry  *e = hash_search(k->memo, &key, HASH_FIND, NULL);
 
-		*found = !isnan(v);
-		return v;
-	}
-	else
-	{
-		uint64		key = ((uint64) (uint32) x << 32) | (uint32) y;
-		MemoEntry  *e = hash_search(k->memo, &key, HASH_FIND, NULL);
-
-		*found = (e != NULL);
-		return e ? e->value : 0.0;
-	}
+	*found = (e != NULL);
+	return e ? e->value : 0.0;
 }
 
 static void
 memo_put(KinCtx *k, int x, int y, double v)
 {
-	if (k->dense)
-		k->dense[(Size) x * k->m + y] = v;
-	else
-	{
-		uint64		key = ((uint64) (uint32) x << 32) | (uint32) y;
-		MemoEntry  *e;
+	uint64		key = ((uint64) (uint32) x << 32) | (uint32) y;
+	MemoEntry  *e;
 
-		if (hash_get_num_entries(k->memo) >= ECS_KINSHIP_MAX_MEMO)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("kinship computation is too large"),
-					 errdetail("The sub-pedigree has %d agents.", k->m),
-					 errhint("Lower ecs_agents.kinship_depth.")));
-		e = hash_search(k->memo, &key, HASH_ENTER, NULL);
-		e->value = v;
-	}
+	if (hash_get_num_entries(k->memo) >= ECS_KINSHIP_MAX_MEMO)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("kinship computation is too large"),
+				 errdetail("The sub-pedigree has %d agents.", k->m),
+				 errhint("Lower ecs_agents.kinship_depth.")));
+	e = hash_search(k->memo, &key, HASH_ENTER, NULL);
+	e->value = v;
 }
 
 /* phi over members x, y (or -1 = unknown) */
@@ -609,6 +600,68 @@ sub_pedigree(EcsPedigree *ped, int32 *member, int m, KinCtx *k,
 }
 
 /*
+ * kinship_tabular
+ *		phi(x, y) of members x, y by the tabular method: every phi among the
+ *		m members, in topological order (parents first), kept as the lower
+ *		triangle T[i][j], j <= i, of positions in that order:
+ *
+ *			T[i][i] = 1/2 (1 + T[p1(i)][p2(i)])
+ *			T[i][j] = 1/2 (T[j][p1(i)] + T[j][p2(i)])		j < i
+ *
+ *		with 0 for an unknown parent.  It is the memoised recursion of phi()
+ *		evaluated for every pair, with the same operations in the same
+ *		order, so the values are bit-identical; O(m^2) time, m(m+1)/2
+ *		doubles in the current context, and no per-entry lookups.
+ */
+#define TRI(i, j)	((Size) (i) * ((i) + 1) / 2 + (j))
+
+static double
+kinship_tabular(KinCtx *k, int x, int y)
+{
+	int			m = k->m;
+	int32	   *pp1 = palloc(sizeof(int32) * Max(m, 1));
+	int32	   *pp2 = palloc(sizeof(int32) * Max(m, 1));
+	double	   *t = palloc(sizeof(double) * TRI(m, 0));
+	int			i,
+				j,
+				px,
+				py;
+
+	/* parents as positions in the order */
+	for (i = 0; i < m; i++)
+	{
+		int			pos = k->ord[i];
+
+		pp1[pos] = k->p1[i] >= 0 ? k->ord[k->p1[i]] : -1;
+		pp2[pos] = k->p2[i] >= 0 ? k->ord[k->p2[i]] : -1;
+	}
+	for (i = 0; i < m; i++)
+	{
+		int			a = pp1[i],
+					b = pp2[i];
+		double	   *row = t + TRI(i, 0);
+
+		if ((i & 63) == 0)
+			CHECK_FOR_INTERRUPTS();
+		for (j = 0; j < i; j++)
+		{
+			double		s = 0.0;
+
+			/* a, b < i: the order puts parents first */
+			if (a >= 0)
+				s += t[a >= j ? TRI(a, j) : TRI(j, a)];
+			if (b >= 0)
+				s += t[b >= j ? TRI(b, j) : TRI(j, b)];
+			row[j] = 0.5 * s;
+		}
+		row[i] = 0.5 * (1.0 + ((a >= 0 && b >= 0) ? t[a >= b ? TRI(a, b) : TRI(b, a)] : 0.0));
+	}
+	px = k->ord[x];
+	py = k->ord[y];
+	return t[px >= py ? TRI(px, py) : TRI(py, px)];
+}
+
+/*
  * ecs_pedigree_kinship
  *		phi(a, b) over the sub-pedigree of (a, b); both loaded nodes.
  *		22000 when the sub-pedigree holds a cycle.
@@ -647,13 +700,8 @@ ecs_pedigree_kinship(EcsPedigree *ped, int a, int b)
 	}
 	sub_pedigree(ped, member, m, &k, ped->nodes[a].id, ped->nodes[b].id);
 
-	if (m <= ECS_KINSHIP_DENSE)
-	{
-		k.dense = palloc(sizeof(double) * (Size) m * m);
-		for (i = 0; i < m * m; i++)
-			k.dense[i] = NAN;
-		k.memo = NULL;
-	}
+	if (m <= ECS_KINSHIP_TABULAR)
+		result = kinship_tabular(&k, ped->local[a], ped->local[b]);
 	else
 	{
 		HASHCTL		ctl;
@@ -662,11 +710,10 @@ ecs_pedigree_kinship(EcsPedigree *ped, int a, int b)
 		ctl.keysize = sizeof(uint64);
 		ctl.entrysize = sizeof(MemoEntry);
 		ctl.hcxt = scratch;
-		k.dense = NULL;
 		k.memo = hash_create("ecs kinship memo", 4096, &ctl,
 							 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		result = phi(&k, ped->local[a], ped->local[b]);
 	}
-	result = phi(&k, ped->local[a], ped->local[b]);
 
 	MemoryContextSwitchTo(oldcxt);
 	MemoryContextDelete(scratch);
@@ -718,8 +765,11 @@ kinship_of(char *a, char *b)
 	ib = ecs_pedigree_find(ped, b);
 	if (ib < 0)
 		ecs_report_unknown_agent(b);
-	if (!ecs_pedigree_may_relate(ped, ia, ib))
-		return 0.0;
+
+	/*
+	 * One pair: the S-set filter would cost about what the tabular method
+	 * costs on the sub-pedigree of an unrelated pair, so compute directly.
+	 */
 	return ecs_pedigree_kinship(ped, ia, ib);
 }
 

@@ -286,6 +286,9 @@ class Bench:
             return self.section("lineage", [("ecs_lineage", None, None)], ["n/a: ecs_lineage does not exist"])
         # long walks are the point of this workload: lift the node cap (only here)
         self.q("SET ecs_agents.max_lineage_nodes = 2000000")
+        # the function is asked for the columns the CTEs return (agent_id,
+        # depth): the client then converts the same rows on both sides
+        ecs_sql = "SELECT agent_id, depth FROM ecs_lineage(%(id)s, %(d)s, %(dir)s)"
         for direction, ids, cte in (("ancestors", self.last_gen, CTE_ANCESTORS),
                                     ("descendants", self.mid_gen, CTE_DESCENDANTS)):
             rows, notes, same = [], [], 0
@@ -294,8 +297,7 @@ class Bench:
                 # the same agents for the function and its baselines: walk
                 # sizes vary by orders of magnitude from agent to agent
                 sample = ids[:self.reps(8 if self.big else 12)]
-                st = self.timed("SELECT * FROM ecs_lineage(%(id)s, %(d)s, %(dir)s)",
-                                [{"id": i, "d": d, "dir": direction} for i in sample], timeout_ms=120000)
+                st = self.timed(ecs_sql, [{"id": i, "d": d, "dir": direction} for i in sample], timeout_ms=120000)
                 tmo = 30000 if self.big else 15000
                 bsample = sample
                 u = self.timed(cte.format(u="UNION"), [{"id": i, "d": d} for i in bsample], timeout_ms=tmo)
@@ -313,6 +315,19 @@ class Bench:
                 b = self.record(wl, "recursive CTE, UNION (depth-bounded), depth %d" % d, "baseline", u)
                 c = self.record(wl, "recursive CTE, UNION ALL (original), depth %d" % d, "baseline", ua)
                 rows += [(a["query"], a, b), (b["query"], b, None), (c["query"], c, None)]
+                if d in (6, 10):
+                    # the server's share: the same two queries under count(*),
+                    # so that one row goes back (the client converts ~7 us per
+                    # row of (text, int) in pure-Python psycopg)
+                    sst = self.timed("SELECT count(*) FROM (%s) s" % ecs_sql,
+                                     [{"id": i, "d": d, "dir": direction} for i in sample], timeout_ms=120000)
+                    su = self.timed("SELECT count(*) FROM (%s) s" % cte.format(u="UNION"),
+                                    [{"id": i, "d": d} for i in bsample], timeout_ms=tmo)
+                    sb = self.record(wl, "server side: recursive CTE, UNION, depth %d, under count(*)" % d,
+                                     "baseline", su)
+                    sa = self.record(wl, "server side: ecs_lineage(id, %d, '%s') under count(*)" % (d, direction),
+                                     "ecs", sst, sb["query"])
+                    rows += [(sa["query"], sa, sb), (sb["query"], sb, None)]
                 if bad:
                     notes.append("depth %d: %d of %d answers differ from the CTE's" % (d, bad, len(bsample)))
                 else:
@@ -323,7 +338,8 @@ class Bench:
             who = "last generation" if direction == "ancestors" else "generations %d-%d" % (
                 max(1, self.gens // 2 - 5), max(1, self.gens // 2 - 5) + 5)
             notes.insert(0, "agents sampled from the %s; rows = mean number of relatives incl. the agent, "
-                         "over each query's own calls" % who)
+                         "over each query's own calls; ecs_lineage is asked for the CTEs' columns "
+                         "(SELECT agent_id, depth FROM ecs_lineage(...))" % who)
             if same == 3:
                 notes.insert(1, "ecs_lineage returned exactly the UNION CTE's (agent, depth) set for every agent both ran")
             self.section("lineage %s: ecs_lineage vs recursive CTEs" % direction, rows, notes)
@@ -394,7 +410,79 @@ class Bench:
             notes.append("n/a: ecs_compatibility_batch does not exist")
         rows.append((b["query"], b, None))
         notes.append("EAV baseline: %.0f pairs/s, trait score only (no kinship)" % (1000.0 / b["p50_ms"]) if b["p50_ms"] else "")
+        if self.has("ecs_compatibility_batch"):
+            self.compatibility_unrelated(rows, notes)
         self.section(title, rows, [n for n in notes if n])
+
+    def backend_cpu_ms(self):
+        """CPU time the session's backend has used so far (ms), from
+        /proc/<pid>/schedstat; None when the server is not on this machine."""
+        if not hasattr(self, "_backend_pid"):
+            self._backend_pid = self.q1("SELECT pg_backend_pid()")
+        try:
+            with open("/proc/%d/schedstat" % self._backend_pid) as f:
+                return int(f.read().split()[0]) / 1e6
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def compatibility_unrelated(self, rows, notes):
+        """ecs_compatibility_batch on pairs whose sub-pedigrees cannot meet
+        (the pairs/s target is for those), as two 100 x 100 cross products:
+        founders (no parents: S(x) = {x}) against other founders, and agents
+        of the last generation against agents of generation 20, far more
+        than 3 * (kinship_depth + 1) generations apart (parents come from
+        the previous 1-3 generations).  Both sides run under count(*), so
+        one row goes back: the figure is the server's, not the Python
+        client's (which converts ~3 us per row); CPU = the backend's own CPU
+        time per call (/proc schedstat), i.e. pairs per second per core
+        whatever else the machine runs."""
+        k = 100
+        founders = [r[0] for r in self.q(
+            "SELECT agent_id::text FROM ecs.agents WHERE generation = 0 ORDER BY md5(agent_id || 'unrelated') LIMIT %s",
+            (2 * k,))]
+        old_gen = min(20, self.gens - 1)
+        last = [r[0] for r in self.q(
+            "SELECT agent_id::text FROM ecs.agents WHERE generation = %s ORDER BY md5(agent_id || 'unrelated') LIMIT %s",
+            (self.gens - 1, k))]
+        old = [r[0] for r in self.q(
+            "SELECT agent_id::text FROM ecs.agents WHERE generation = %s ORDER BY md5(agent_id || 'unrelated') LIMIT %s",
+            (old_gen, k))]
+        depth = int(self.q1("SELECT current_setting('ecs_agents.kinship_depth')"))
+        # the arrays are built once in a temporary table: the figure is not
+        # the Python client's serialisation of 2 x 10000 strings per call
+        self.q("CREATE TEMP TABLE IF NOT EXISTS bench_unrelated (k int PRIMARY KEY, a text[], b text[])")
+        self.q("TRUNCATE bench_unrelated")
+        sql = ("SELECT count(*), sum(score) FROM ecs_compatibility_batch("
+               "(SELECT a FROM bench_unrelated WHERE k = %(k)s), (SELECT b FROM bench_unrelated WHERE k = %(k)s))")
+        for key, (label, xa, xb) in enumerate((
+                ("100 founders x 100 other founders", founders[:k], founders[k:2 * k]),
+                ("100 agents of generation %d x 100 of generation %d" % (self.gens - 1, old_gen), last, old))):
+            if len(xa) < k or len(xb) < k:
+                continue
+            A = [x for x in xa for _ in xb]
+            B = [y for _ in xa for y in xb]
+            npairs = len(A)
+            self.q("INSERT INTO bench_unrelated VALUES (%s, %s, %s)", (key, A, B))
+            params = [{"k": key}] * self.reps(5)
+            self.q(sql, params[0])           # warm
+            c0 = self.backend_cpu_ms()
+            st = self.timed(sql, params, per=npairs, warm=0)
+            c1 = self.backend_cpu_ms()
+            a = self.record("compatibility_batch_unrelated",
+                            "ecs_compatibility_batch, %d unrelated pairs (%s) under count(*), per pair" % (npairs, label),
+                            "ecs", st)
+            rows.append((a["query"], a, None))
+            line = "unrelated pairs, %s: %.0f pairs/s wall (p50)" % (label, 1000.0 / a["p50_ms"]) if a["p50_ms"] else ""
+            if c0 is not None and c1 is not None and st["n"]:
+                cpu_per_pair = (c1 - c0) / (st["n"] * npairs)
+                a["cpu_ms_per_pair"] = cpu_per_pair
+                line += ", %.0f pairs per CPU-second of the backend (mean over %d calls)" % (1000.0 / cpu_per_pair, st["n"])
+            notes.append(line)
+        self.q("DROP TABLE bench_unrelated")
+        notes.append("unrelated pairs: kinship_depth %d; the generation-%d and generation-%d agents are more than "
+                     "3 x (kinship_depth + 1) generations apart and parents come from the previous 1-3 generations, "
+                     "so no pair's sub-pedigrees meet; each call also reads the 200 agents and their pedigrees"
+                     % (depth, self.gens - 1, old_gen))
 
     def w_social(self):
         title = "social stats: ecs_social_stats vs GROUP BY"
