@@ -33,7 +33,8 @@
 #include "utils/memutils.h"
 
 static const char *const agent_rows_sql =
-"SELECT agent_id::pg_catalog.text, genome, sex, active, generation FROM ecs.agents "
+"SELECT agent_id::pg_catalog.text, genome, sex, active, generation, "
+"parent1_id::pg_catalog.text, parent2_id::pg_catalog.text FROM ecs.agents "
 "WHERE agent_id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])";
 
 typedef struct AgentSlot
@@ -48,9 +49,23 @@ typedef struct FetchState
 	EcsIdTable *tab;			/* id -> k */
 	int32	   *slot;			/* k -> index in out[] */
 	EcsAgent   *out;
+	char	  **p1;				/* when not NULL: parents, "" for none */
+	char	  **p2;
 	const EcsCatalog *cat;
 	MemoryContext cxt;
 } FetchState;
+
+/* a parent id column as a string in cxt ("" for NULL) */
+static char *
+parent_column(Datum d, bool isnull, MemoryContext cxt)
+{
+	text	   *t;
+
+	if (isnull)
+		return "";
+	t = DatumGetTextPP(d);
+	return MemoryContextStrdup(cxt, text_to_cstring(t));
+}
 
 static void
 fetch_row(Datum *values, bool *nulls, void *arg)
@@ -75,18 +90,24 @@ fetch_row(Datum *values, bool *nulls, void *arg)
 	ag->sex = nulls[2] ? '\0' : VARDATA_ANY(DatumGetTextPP(values[2]))[0];
 	ag->active = DatumGetBool(values[3]);
 	ag->generation = DatumGetInt32(values[4]);
+	if (fs->p1)
+	{
+		fs->p1[fs->slot[k]] = parent_column(values[5], nulls[5], fs->cxt);
+		fs->p2[fs->slot[k]] = parent_column(values[6], nulls[6], fs->cxt);
+	}
 }
 
 /*
- * ecs_agents_fetch
+ * agents_fetch
  *		Read agents ids[0..n-1] (distinct) into out[] (same order); found is
  *		false for an id the caller cannot see.  Genomes are checked against
- *		the catalog and copied into cxt.  Connected to SPI.  One query; the
- *		rows go straight from the executor into out[].
+ *		the catalog and copied into cxt; when p1, p2 are not NULL they
+ *		receive each found agent's parents ("" for none), in cxt.  Connected
+ *		to SPI.  One query; the rows go straight from the executor into out[].
  */
-void
-ecs_agents_fetch(char **ids, int n, const EcsCatalog *cat, MemoryContext cxt,
-				 EcsAgent *out)
+static void
+agents_fetch(char **ids, int n, const EcsCatalog *cat, MemoryContext cxt,
+			 EcsAgent *out, char **p1, char **p2)
 {
 	Oid			types[1] = {TEXTARRAYOID};
 	SPIPlanPtr	plan = ecs_plan(ECS_PLAN_AGENT_ROW, agent_rows_sql, 1, types);
@@ -102,6 +123,8 @@ ecs_agents_fetch(char **ids, int n, const EcsCatalog *cat, MemoryContext cxt,
 	fs.tab = ecs_idtab_create(tabcxt, n);
 	fs.slot = MemoryContextAlloc(tabcxt, sizeof(int32) * n);
 	fs.out = out;
+	fs.p1 = p1;
+	fs.p2 = p2;
 	fs.cat = cat;
 	fs.cxt = cxt;
 	for (i = 0; i < n; i++)
@@ -109,10 +132,23 @@ ecs_agents_fetch(char **ids, int n, const EcsCatalog *cat, MemoryContext cxt,
 		fs.slot[ecs_idtab_lookup(fs.tab, ids[i], strlen(ids[i]), true, NULL)] = i;
 		memset(&out[i], 0, sizeof(EcsAgent));
 		strlcpy(out[i].id, ids[i], sizeof(out[i].id));
+		if (p1)
+			p1[i] = p2[i] = "";
 	}
 	arg = ecs_text_array_from_ids(ids, n);
 	ecs_spi_each_row(plan, 1, &arg, types, fetch_row, &fs);
 	MemoryContextDelete(tabcxt);
+}
+
+/*
+ * ecs_agents_fetch
+ *		agents_fetch() without the parents.
+ */
+void
+ecs_agents_fetch(char **ids, int n, const EcsCatalog *cat, MemoryContext cxt,
+				 EcsAgent *out)
+{
+	agents_fetch(ids, n, cat, cxt, out, NULL, NULL);
 }
 
 /*
@@ -159,6 +195,9 @@ static void
 pair_of(FunctionCallInfo fcinfo, PairScore *ps)
 {
 	char	   *ids[2];
+	char	   *p1[2],
+			   *p2[2];
+	int			nd;
 	EcsAgent	ag[2];
 	EcsCatalog *cat;
 	EcsPedigree *ped;
@@ -169,15 +208,17 @@ pair_of(FunctionCallInfo fcinfo, PairScore *ps)
 	ids[0] = ecs_agent_id_check(PG_GETARG_TEXT_PP(0), "a");
 	ids[1] = ecs_agent_id_check(PG_GETARG_TEXT_PP(1), "b");
 	cat = ecs_catalog_load(CurrentMemoryContext);
-	ecs_agents_fetch(ids, strcmp(ids[0], ids[1]) == 0 ? 1 : 2, cat, CurrentMemoryContext, ag);
+	nd = strcmp(ids[0], ids[1]) == 0 ? 1 : 2;
+	agents_fetch(ids, nd, cat, CurrentMemoryContext, ag, p1, p2);
 	if (!ag[0].found)
 		ecs_report_unknown_agent(ids[0]);
-	if (strcmp(ids[0], ids[1]) == 0)
+	if (nd == 1)
 		ag[1] = ag[0];
 	else if (!ag[1].found)
 		ecs_report_unknown_agent(ids[1]);
+	/* the pair's rows are read: the pedigree walk starts at their parents */
 	ped = ecs_pedigree_create(CurrentMemoryContext, ecs_kinship_depth);
-	ecs_pedigree_load(ped, ids, 2);
+	ecs_pedigree_load_known(ped, ids, p1, p2, nd);
 	pa = ecs_pedigree_find(ped, ids[0]);
 	pb = ecs_pedigree_find(ped, ids[1]);
 	if (pa < 0 || pb < 0)		/* deleted in between: cannot happen in one snapshot */
@@ -391,6 +432,8 @@ ecs_compatibility_batch(PG_FUNCTION_ARGS)
 	MemoryContext oldcxt;
 	EcsIdTable *tab;
 	char	  **distinct;
+	char	  **p1,
+			  **p2;
 	int			na,
 				nb,
 				nd,
@@ -438,7 +481,9 @@ ecs_compatibility_batch(PG_FUNCTION_ARGS)
 	cat = ecs_catalog_load(callcxt);
 	nt = cat->ntraits;
 	ag = MemoryContextAlloc(callcxt, sizeof(EcsAgent) * nd);
-	ecs_agents_fetch(distinct, nd, cat, callcxt, ag);
+	p1 = palloc(sizeof(char *) * nd);
+	p2 = palloc(sizeof(char *) * nd);
+	agents_fetch(distinct, nd, cat, callcxt, ag, p1, p2);
 	/* the first unknown id in argument order (a, then b) */
 	for (i = 0; i < na; i++)
 		if (!ag[map_a[i]].found)
@@ -446,8 +491,9 @@ ecs_compatibility_batch(PG_FUNCTION_ARGS)
 	for (i = 0; i < na; i++)
 		if (!ag[map_b[i]].found)
 			ecs_report_unknown_agent(distinct[map_b[i]]);
+	/* every agent's row is read: the pedigree walk starts at their parents */
 	ped = ecs_pedigree_create(callcxt, ecs_kinship_depth);
-	ecs_pedigree_load(ped, distinct, nd);
+	ecs_pedigree_load_known(ped, distinct, p1, p2, nd);
 	SPI_finish();
 
 	pidx = palloc(sizeof(int) * nd);

@@ -131,8 +131,9 @@ typedef struct EcsWalkRow
 	text	   *name;
 } EcsWalkRow;
 
-extern int	ecs_walk_ids(EcsIdTable *tab, const int32 *seeds, int nseeds, bool up,
-						 int max_depth, int max_nodes, bool narrow, MemoryContext cxt,
+extern int	ecs_walk_ids(EcsIdTable *tab, const int32 *seeds, int nseeds,
+						 const EcsWalkRow *seed_rows, bool up, int max_depth,
+						 int max_nodes, bool narrow, MemoryContext cxt,
 						 EcsWalkRow **rows_out);
 
 /* lineage.c: run a saved read-only plan, calling fn for every row */
@@ -196,6 +197,8 @@ typedef struct EcsPedigree EcsPedigree;
 
 extern EcsPedigree *ecs_pedigree_create(MemoryContext cxt, int depth);
 extern void ecs_pedigree_load(EcsPedigree *ped, char **ids, int n);
+extern void ecs_pedigree_load_known(EcsPedigree *ped, char **ids, char **p1, char **p2,
+									int n);
 extern int	ecs_pedigree_find(EcsPedigree *ped, const char *id);
 extern bool ecs_pedigree_is_seed(EcsPedigree *ped, const char *id);
 extern bool ecs_pedigree_may_relate(EcsPedigree *ped, int a, int b);

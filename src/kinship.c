@@ -200,8 +200,22 @@ ecs_pedigree_is_seed(EcsPedigree *ped, const char *id)
 void
 ecs_pedigree_load(EcsPedigree *ped, char **ids, int n)
 {
+	ecs_pedigree_load_known(ped, ids, NULL, NULL, n);
+}
+
+/*
+ * ecs_pedigree_load_known
+ *		ecs_pedigree_load() for seeds whose rows the caller has read in the
+ *		same snapshot (all visible): p1[i], p2[i] are the parents of ids[i]
+ *		("" or NULL when none), and the walk starts one generation up.
+ *		p1 = p2 = NULL: the seeds are read by the walk.
+ */
+void
+ecs_pedigree_load_known(EcsPedigree *ped, char **ids, char **p1, char **p2, int n)
+{
 	MemoryContext walkcxt;
 	EcsWalkRow *rows;
+	EcsWalkRow *seed_rows = NULL;
 	int32	   *seeds;
 	int			nrows;
 	int			i;
@@ -215,7 +229,18 @@ ecs_pedigree_load(EcsPedigree *ped, char **ids, int n)
 	seeds = MemoryContextAlloc(walkcxt, sizeof(int32) * n);
 	for (i = 0; i < n; i++)
 		seeds[i] = ecs_idtab_lookup(ped->ids, ids[i], strlen(ids[i]), true, NULL);
-	nrows = ecs_walk_ids(ped->ids, seeds, n, true, ped->depth,
+	if (p1 != NULL && p2 != NULL)
+	{
+		seed_rows = MemoryContextAllocZero(walkcxt, sizeof(EcsWalkRow) * n);
+		for (i = 0; i < n; i++)
+		{
+			seed_rows[i].p1 = (p1[i] && p1[i][0]) ?
+				ecs_idtab_lookup(ped->ids, p1[i], strlen(p1[i]), true, NULL) : -1;
+			seed_rows[i].p2 = (p2[i] && p2[i][0]) ?
+				ecs_idtab_lookup(ped->ids, p2[i], strlen(p2[i]), true, NULL) : -1;
+		}
+	}
+	nrows = ecs_walk_ids(ped->ids, seeds, n, seed_rows, true, ped->depth,
 						 (int) Min(cap, (int64) INT_MAX), true, walkcxt, &rows);
 	cover_ids(ped);
 	for (i = 0; i < nrows; i++)
@@ -767,9 +792,13 @@ kinship_of(char *a, char *b)
 		ecs_report_unknown_agent(b);
 
 	/*
-	 * One pair: the S-set filter would cost about what the tabular method
-	 * costs on the sub-pedigree of an unrelated pair, so compute directly.
+	 * One pair: on an acyclic graph the S-set filter would cost about what
+	 * the tabular method costs on the sub-pedigree of an unrelated pair, so
+	 * compute directly.  With a cycle somewhere, the filter's per-agent
+	 * check names the agent whose own pedigree holds it.
 	 */
+	if (!graph_is_acyclic(ped) && !ecs_pedigree_may_relate(ped, ia, ib))
+		return 0.0;
 	return ecs_pedigree_kinship(ped, ia, ib);
 }
 

@@ -478,12 +478,16 @@ cmp_ids(const void *a, const void *b, void *arg)
  * Must be called connected to SPI.  Every id met (rows and their parents)
  * is interned into tab.  Depth 0 holds the seeds the caller can see (a
  * seed that does not exist or is hidden is simply absent; callers check).
+ * seed_rows, when not NULL, are the seeds' rows (parents as indexes of
+ * tab) that the caller has read itself in the same snapshot, all visible:
+ * they become depth 0 without a query.
  * Returns the number of rows; *rows_out is an array allocated in cxt, in
  * BFS order, each agent once at its smallest depth; names (text) in cxt.
  */
 int
-ecs_walk_ids(EcsIdTable *tab, const int32 *seeds, int nseeds, bool up, int max_depth,
-			 int max_nodes, bool narrow, MemoryContext cxt, EcsWalkRow **rows_out)
+ecs_walk_ids(EcsIdTable *tab, const int32 *seeds, int nseeds, const EcsWalkRow *seed_rows,
+			 bool up, int max_depth, int max_nodes, bool narrow, MemoryContext cxt,
+			 EcsWalkRow **rows_out)
 {
 	MemoryContext oldcxt;
 	MemoryContext levelcxt;
@@ -506,7 +510,38 @@ ecs_walk_ids(EcsIdTable *tab, const int32 *seeds, int nseeds, bool up, int max_d
 	frontier = MemoryContextAlloc(cxt, sizeof(int32) * fcap);
 	levelcxt = AllocSetContextCreate(cxt, "ecs walk level", ALLOCSET_DEFAULT_SIZES);
 
-	for (w.depth = 0; w.depth <= max_depth; w.depth++)
+	w.depth = 0;
+	if (seed_rows != NULL)
+	{
+		/* depth 0 read by the caller: the walk starts one level up */
+		int			i;
+
+		for (i = 0; i < nseeds; i++)
+		{
+			EcsWalkRow *r;
+
+			if (w.state[seeds[i]] > 0)
+				continue;
+			if (w.nrows >= w.max_nodes)
+				ereport(ERROR,
+						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						 errmsg("pedigree walk would visit more than %d agents", w.max_nodes),
+						 errdetail("The walk reached depth %d before passing the limit.", 0),
+						 errhint("Use a smaller depth, or raise ecs_agents.max_lineage_nodes.")));
+			if (w.nrows >= w.cap)
+			{
+				w.cap *= 2;
+				w.rows = repalloc_huge(w.rows, sizeof(EcsWalkRow) * (Size) w.cap);
+			}
+			w.state[seeds[i]] = w.nrows + 1;
+			r = &w.rows[w.nrows++];
+			*r = seed_rows[i];
+			r->id = seeds[i];
+			r->depth = 0;
+		}
+		w.depth = 1;
+	}
+	for (; w.depth <= max_depth; w.depth++)
 	{
 		int			nfront = 0;
 		int			i;
@@ -609,7 +644,7 @@ ecs_walk(char **seeds, int nseeds, bool up, int max_depth, int max_nodes,
 
 	for (i = 0; i < nseeds; i++)
 		sidx[i] = ecs_idtab_lookup(tab, seeds[i], strlen(seeds[i]), true, NULL);
-	n = ecs_walk_ids(tab, sidx, nseeds, up, max_depth, max_nodes, narrow, cxt, &wr);
+	n = ecs_walk_ids(tab, sidx, nseeds, NULL, up, max_depth, max_nodes, narrow, cxt, &wr);
 	rows = MemoryContextAllocHuge(cxt, sizeof(EcsAgentRow) * (Size) Max(n, 1));
 	for (i = 0; i < n; i++)
 	{
@@ -697,10 +732,10 @@ ecs_lineage(PG_FUNCTION_ARGS)
 	seed = ecs_idtab_lookup(tab, id, strlen(id), true, NULL);
 	SPI_connect();
 	if (want_up)
-		nup = ecs_walk_ids(tab, &seed, 1, true, max_depth, ecs_max_lineage_nodes, false,
+		nup = ecs_walk_ids(tab, &seed, 1, NULL, true, max_depth, ecs_max_lineage_nodes, false,
 						   walkcxt, &up_rows);
 	if (want_down)
-		ndown = ecs_walk_ids(tab, &seed, 1, false, max_depth, ecs_max_lineage_nodes, false,
+		ndown = ecs_walk_ids(tab, &seed, 1, NULL, false, max_depth, ecs_max_lineage_nodes, false,
 							 walkcxt, &down_rows);
 	SPI_finish();
 
