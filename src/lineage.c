@@ -58,7 +58,9 @@ static const char *const rows_by_id_sql =
 static const char *const children_of_sql =
 "SELECT " ROW_COLUMNS " FROM ecs.agents "
 "WHERE parent1_id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[]) "
-"   OR parent2_id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])";
+"UNION ALL "
+"SELECT " ROW_COLUMNS " FROM ecs.agents "
+"WHERE parent2_id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])";
 
 /*
  * Narrow forms for walks that need only the links (kinship, cycle check):

@@ -297,10 +297,13 @@ class Bench:
                 # the same agents for the function and its baselines: walk
                 # sizes vary by orders of magnitude from agent to agent
                 sample = ids[:self.reps(8 if self.big else 12)]
+                c0 = self.backend_cpu_ms()
                 st = self.timed(ecs_sql, [{"id": i, "d": d, "dir": direction} for i in sample], timeout_ms=120000)
+                c1 = self.backend_cpu_ms()
                 tmo = 30000 if self.big else 15000
                 bsample = sample
                 u = self.timed(cte.format(u="UNION"), [{"id": i, "d": d} for i in bsample], timeout_ms=tmo)
+                c2 = self.backend_cpu_ms()
                 ua = self.timed(cte.format(u="UNION ALL"), [{"id": i, "d": d} for i in bsample[:self.reps(5)]],
                                 timeout_ms=tmo, max_timeouts=2)
                 # the answers must agree: same relatives at the same depth
@@ -315,6 +318,13 @@ class Bench:
                 b = self.record(wl, "recursive CTE, UNION (depth-bounded), depth %d" % d, "baseline", u)
                 c = self.record(wl, "recursive CTE, UNION ALL (original), depth %d" % d, "baseline", ua)
                 rows += [(a["query"], a, b), (b["query"], b, None), (c["query"], c, None)]
+                if None not in (c0, c1, c2) and st["n"] and u["n"] and not u["timeouts"]:
+                    # CPU of the backend per call (the warm-up call included):
+                    # what the server spends, whatever else the machine runs
+                    ce, cu = (c1 - c0) / (st["n"] + 1), (c2 - c1) / (u["n"] + 1)
+                    a["cpu_ms_per_call"], b["cpu_ms_per_call"] = ce, cu
+                    notes.append("depth %d: backend CPU per call (mean): ecs_lineage %.2f ms, UNION CTE %.2f ms (%.1fx)"
+                                 % (d, ce, cu, cu / ce if ce else 0))
                 if d in (6, 10):
                     # the server's share: the same two queries under count(*),
                     # so that one row goes back (the client converts ~7 us per
@@ -353,7 +363,9 @@ class Bench:
         self.q("SET ecs_agents.kinship_depth = 6")
         ids = self.last_gen
         pairs = [{"a": ids[i], "b": ids[-1 - i]} for i in range(self.reps(20))]
+        c0 = self.backend_cpu_ms()
         st = self.timed("SELECT ecs_kinship(%(a)s, %(b)s)", pairs)
+        c1 = self.backend_cpu_ms()
         bst = self.timed("SELECT bench.kinship_tabular(%(a)s, %(b)s, 6)", pairs[:self.reps(10)], timeout_ms=120000)
         bad = compared = 0
         for k in range(min(len(st["outs"]), len(bst["outs"]))):
@@ -367,6 +379,9 @@ class Bench:
         a = self.record("kinship", "ecs_kinship(a, b), depth 6", "ecs", st, "PL/pgSQL tabular kinship, depth 6")
         b = self.record("kinship", "PL/pgSQL tabular kinship, depth 6", "baseline", bst)
         notes = ["pairs of the last generation; %d of %d related (kinship > 0)" % (nonzero, len(pairs))]
+        if c0 is not None and c1 is not None and st["n"]:
+            a["cpu_ms_per_call"] = (c1 - c0) / (st["n"] + 1)
+            notes.append("ecs_kinship: backend CPU per call (mean, warm-up included) %.2f ms" % a["cpu_ms_per_call"])
         if bad:
             notes.append("%d of %d values differ from the tabular method's" % (bad, compared))
         elif compared:
@@ -431,11 +446,12 @@ class Bench:
         founders (no parents: S(x) = {x}) against other founders, and agents
         of the last generation against agents of generation 20, far more
         than 3 * (kinship_depth + 1) generations apart (parents come from
-        the previous 1-3 generations).  Both sides run under count(*), so
-        one row goes back: the figure is the server's, not the Python
-        client's (which converts ~3 us per row); CPU = the backend's own CPU
-        time per call (/proc schedstat), i.e. pairs per second per core
-        whatever else the machine runs."""
+        the previous 1-3 generations).  The pairs are kept in a temporary
+        table and the call runs under count(*), so the figure is the
+        server's, not the Python client's (which serialises the arrays and
+        converts ~3 us per row); CPU = the backend's own CPU time per call
+        (/proc schedstat), i.e. pairs per second per core whatever else the
+        machine runs."""
         k = 100
         founders = [r[0] for r in self.q(
             "SELECT agent_id::text FROM ecs.agents WHERE generation = 0 ORDER BY md5(agent_id || 'unrelated') LIMIT %s",
