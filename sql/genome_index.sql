@@ -195,4 +195,17 @@ SELECT (SELECT count(*) FROM with_index) AS rows_with,
 ROLLBACK;
 SELECT count(*) AS index_back FROM pg_indexes WHERE indexname = 'agents_genome_idx';
 DROP TABLE with_index, batch_with_index;
+
+-- a genome outside [0,1] (written with triggers off) has no codes: the
+-- index and the batch score it exactly, always; here it is px9_0's best mate
+BEGIN;
+SET LOCAL session_replication_role = replica;
+INSERT INTO ecs.agents (agent_id, generation, active, genome)
+SELECT 'pxodd', 0, true,
+       ARRAY(SELECT CASE WHEN t = 1 THEN 1.0001 ELSE q[t] END::real FROM generate_series(1, 16) t)
+  FROM ecs_mate_query('px9_0') q;
+SET LOCAL enable_seqscan = off;
+SELECT mate_id, rank FROM ecs_find_mates('px9_0', 2) ORDER BY rank;
+SELECT mate_id, rank FROM ecs_find_mates_batch(ARRAY['px9_0'], 2) ORDER BY rank;
+ROLLBACK;
 DELETE FROM ecs.agents WHERE agent_id LIKE 'px%';

@@ -48,8 +48,6 @@ ecs_genome_query_parse(ArrayType *q, EcsGenomeQuery *out)
 				n,
 				t;
 	double	   *v;
-	double		wmax = 0.0,
-				s;
 
 	if (ARR_ELEMTYPE(q) != FLOAT8OID || ARR_NDIM(q) != 1 ||
 		(ARR_HASNULL(q) && array_contains_nulls(q)))
@@ -88,24 +86,38 @@ ecs_genome_query_parse(ArrayType *q, EcsGenomeQuery *out)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("weights must sum to a positive finite number")));
 
-	/* codes of the query: clamped quantised targets, 6-bit weights */
-	for (t = 0; t < ECS_GI_CODES && t < n; t++)
-		wmax = Max(wmax, out->weight[t]);
+	ecs_genome_query_codes(out);
+}
+
+/*
+ * ecs_genome_query_codes
+ *		The codes of a parsed query (n, target, weight, wsum set): clamped
+ *		quantised targets, weights rounded down to 6 bits, bound scale.
+ */
+void
+ecs_genome_query_codes(EcsGenomeQuery *q)
+{
+	double		wmax = 0.0,
+				s;
+	int			t;
+
+	for (t = 0; t < ECS_GI_CODES && t < q->n; t++)
+		wmax = Max(wmax, q->weight[t]);
 	s = wmax > 0.0 ? 63.0 / wmax : 0.0;
 	for (t = 0; t < ECS_GI_CODES; t++)
 	{
-		if (t < n)
+		if (t < q->n)
 		{
-			double		c = Min(Max(out->target[t], 0.0), 1.0);
-			double		w = floor(out->weight[t] * s);
+			double		c = Min(Max(q->target[t], 0.0), 1.0);
+			double		w = floor(q->weight[t] * s);
 
-			out->tq[t] = (uint8) rint(c * 255.0);
-			out->wq[t] = (int8) Min(Max(w, 0.0), 63.0);
+			q->tq[t] = (uint8) rint(c * 255.0);
+			q->wq[t] = (int8) Min(Max(w, 0.0), 63.0);
 		}
 		else
 		{
-			out->tq[t] = 0;
-			out->wq[t] = 0;
+			q->tq[t] = 0;
+			q->wq[t] = 0;
 		}
 	}
 
@@ -113,7 +125,7 @@ ecs_genome_query_parse(ArrayType *q, EcsGenomeQuery *out)
 	 * bound = S / (255 s) / wsum, shrunk by a relative 1e-9 that covers
 	 * every rounding of this computation and of the exact distance.
 	 */
-	out->bound_scale = s > 0.0 ? (1.0 / (255.0 * s)) / out->wsum * (1.0 - 1e-9) : 0.0;
+	q->bound_scale = s > 0.0 ? (1.0 / (255.0 * s)) / q->wsum * (1.0 - 1e-9) : 0.0;
 }
 
 /*
@@ -129,8 +141,7 @@ int
 ecs_genome_encode(Datum genome, uint8 *codes)
 {
 	ArrayType  *arr = DatumGetArrayTypeP(genome);
-	int			n,
-				t;
+	int			n;
 	float4	   *v;
 
 	memset(codes, 0, ECS_GI_CODES);
@@ -139,6 +150,20 @@ ecs_genome_encode(Datum genome, uint8 *codes)
 		return ECS_GI_SLOT_NOCODE;
 	n = ARR_DIMS(arr)[0];
 	v = (float4 *) ARR_DATA_PTR(arr);
+	return ecs_genome_encode_values(v, n, codes) ? ECS_GI_SLOT_CODED : ECS_GI_SLOT_NOCODE;
+}
+
+/*
+ * ecs_genome_encode_values
+ *		Codes of n genome values (as ecs_genome_encode): false, codes
+ *		zeroed, when one of the first ECS_GI_CODES is outside [0,1].
+ */
+bool
+ecs_genome_encode_values(const float4 *v, int n, uint8 *codes)
+{
+	int			t;
+
+	memset(codes, 0, ECS_GI_CODES);
 	for (t = 0; t < n && t < ECS_GI_CODES; t++)
 	{
 		double		x = (double) v[t];
@@ -146,11 +171,11 @@ ecs_genome_encode(Datum genome, uint8 *codes)
 		if (!(x >= 0.0 && x <= 1.0))
 		{
 			memset(codes, 0, ECS_GI_CODES);
-			return ECS_GI_SLOT_NOCODE;
+			return false;
 		}
 		codes[t] = (uint8) rint(x * 255.0);
 	}
-	return ECS_GI_SLOT_CODED;
+	return true;
 }
 
 /* one entry, scalar */

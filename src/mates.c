@@ -34,13 +34,10 @@
 #include <limits.h>
 #include <math.h>
 
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
-
 #include "catalog/pg_type.h"
 #include "ecs_agents.h"
 #include "funcapi.h"
+#include "genome_index.h"
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -541,8 +538,15 @@ typedef struct Population
 	char	   *ids;			/* n * (ECS_AGENT_ID_MAX + 1) */
 	char	   *sex;			/* n: 'f', 'm' or '\0' */
 	float4	   *genome;			/* n * stride */
+	uint8	   *codes;			/* n * ECS_GI_CODES: genome codes (genome_code.c) */
+	int			nnocode;		/* agents whose genome has no codes */
+	int		   *nocode;			/* their positions (always scored exactly) */
+	bool	   *coded;			/* n: has codes (else its codes are zero) */
 	HTAB	   *index;			/* id -> position */
 } Population;
+
+/* agents bounded per kernel call (slot numbers are 16-bit) */
+#define POP_CHUNK	4096
 
 #define POP_ID(p, i)	((p)->ids + (Size) (i) * (ECS_AGENT_ID_MAX + 1))
 
@@ -572,6 +576,9 @@ population_load(const EcsCatalog *cat, MemoryContext cxt)
 	pop->ids = MemoryContextAlloc(cxt, (Size) cap * (ECS_AGENT_ID_MAX + 1));
 	pop->sex = MemoryContextAlloc(cxt, cap);
 	pop->genome = MemoryContextAlloc(cxt, sizeof(float4) * (Size) cap * pop->stride);
+	pop->codes = MemoryContextAlloc(cxt, (Size) cap * ECS_GI_CODES);
+	pop->nocode = MemoryContextAlloc(cxt, sizeof(int) * 16);
+	pop->coded = MemoryContextAlloc(cxt, cap);
 	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
 	for (;;)
 	{
@@ -607,6 +614,8 @@ population_load(const EcsCatalog *cat, MemoryContext cxt)
 				pop->ids = repalloc_huge(pop->ids, (Size) cap * (ECS_AGENT_ID_MAX + 1));
 				pop->sex = repalloc_huge(pop->sex, cap);
 				pop->genome = repalloc_huge(pop->genome, sizeof(float4) * (Size) cap * pop->stride);
+				pop->codes = repalloc_huge(pop->codes, (Size) cap * ECS_GI_CODES);
+				pop->coded = repalloc_huge(pop->coded, cap);
 			}
 			text_to_cstring_buffer(DatumGetTextPP(SPI_getbinval(tup, desc, 1, &isnull)),
 								   POP_ID(pop, pop->n), ECS_AGENT_ID_MAX + 1);
@@ -615,6 +624,14 @@ population_load(const EcsCatalog *cat, MemoryContext cxt)
 			memset(pop->genome + (Size) pop->n * pop->stride, 0, sizeof(float4) * pop->stride);
 			memcpy(pop->genome + (Size) pop->n * pop->stride, g,
 				   sizeof(float4) * cat->ntraits);
+			pop->coded[pop->n] = ecs_genome_encode_values(g, cat->ntraits,
+														  pop->codes + (Size) pop->n * ECS_GI_CODES);
+			if (!pop->coded[pop->n])
+			{
+				if (pop->nnocode >= 16 && (pop->nnocode & (pop->nnocode - 1)) == 0)
+					pop->nocode = repalloc_huge(pop->nocode, sizeof(int) * (Size) pop->nnocode * 2);
+				pop->nocode[pop->nnocode++] = pop->n;
+			}
 			pop->n++;
 		}
 		SPI_freetuptable(SPI_tuptable);
@@ -657,55 +674,17 @@ list_insert(Candidate *list, int *n, int m, double l1, double score, const char 
 }
 
 /*
- * A single-precision lower-bound estimate of the weighted L1 distance over
- * the padded stride (a multiple of 8).  Used only as a filter, with a
- * margin; never as a score.
- */
-static inline float
-l1_estimate(const float *tf, const float *wf, const float4 *b, int stride)
-{
-#ifdef __SSE2__
-	__m128		acc = _mm_setzero_ps();
-	const __m128 absmask = _mm_castsi128_ps(_mm_set1_epi32(0x7fffffff));
-	__m128		shuf,
-				sums;
-	int			t;
-
-	for (t = 0; t < stride; t += 4)
-	{
-		__m128		d = _mm_sub_ps(_mm_loadu_ps(tf + t), _mm_loadu_ps(b + t));
-
-		acc = _mm_add_ps(acc, _mm_mul_ps(_mm_loadu_ps(wf + t), _mm_and_ps(d, absmask)));
-	}
-	shuf = _mm_shuffle_ps(acc, acc, _MM_SHUFFLE(2, 3, 0, 1));
-	sums = _mm_add_ps(acc, shuf);
-	shuf = _mm_movehl_ps(shuf, sums);
-	sums = _mm_add_ss(sums, shuf);
-	return _mm_cvtss_f32(sums);
-#else
-	float		acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-	int			t,
-				k;
-
-	for (t = 0; t < stride; t += 8)
-		for (k = 0; k < 8; k++)
-			acc[k] += wf[t + k] * fabsf(tf[t + k] - b[t + k]);
-	return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-#endif
-}
-
-/*
  * scan_population
  *		The m eligible candidates of best trait score for an agent with
  *		genome g, sex, and position self in pop (-1 when not in it), into
  *		list (sorted).  Returns how many.
  *
- * Once the list is full, a candidate is first bounded in single precision
- * over the padded stride (SSE2 where available); only
- * candidates whose bound comes within a generous margin (1e-4 relative) of
- * the m-th best are scored exactly, in double and in catalog order, with
- * the same additions as ecs_weighted_l1(), so scores and ties match every
- * other path bit for bit.
+ * Filter and refine, as the genome index does: the code kernel
+ * (genome_code.c) bounds every agent's distance from below, in chunks;
+ * only agents whose bound does not exceed the m-th best distance so far are
+ * scored exactly, in double and in catalog order with ecs_weighted_l1(),
+ * so scores and ties match every other path bit for bit.  Agents without
+ * codes are scored exactly, always.
  */
 static int
 scan_population(const Population *pop, const EcsCatalog *cat, const float4 *g, char sex,
@@ -714,42 +693,59 @@ scan_population(const Population *pop, const EcsCatalog *cat, const float4 *g, c
 	int			nt = cat->ntraits;
 	int			stride = pop->stride;
 	double	   *target = palloc(sizeof(double) * nt);
-	float	   *tf = palloc0(sizeof(float) * stride);
-	float	   *wf = palloc0(sizeof(float) * stride);
+	uint32	   *bounds = palloc(sizeof(uint32) * POP_CHUNK);
+	uint16	   *idx = palloc(sizeof(uint16) * POP_CHUNK);
+	EcsGenomeQuery q;
 	double		bound = INFINITY;
-	float		fbound = INFINITY;
+	double		l1_per_unit;
+	uint32		cut = PG_UINT32_MAX;
 	int			n = 0;
-	int			j,
-				t;
+	int			c,
+				i;
 
 	ecs_genome_target(cat, g, target);
-	for (t = 0; t < nt; t++)
-	{
-		tf[t] = (float) target[t];
-		wf[t] = (float) cat->weight[t];
-	}
-	for (j = 0; j < pop->n; j++)
-	{
-		const float4 *b = pop->genome + (Size) j * stride;
-		double		sum;
+	q.n = nt;
+	q.target = target;
+	q.weight = cat->weight;
+	q.wsum = cat->weight_sum;
+	ecs_genome_query_codes(&q);
+	/* an integer bound S is a lower bound of the L1 sum: S * l1_per_unit */
+	l1_per_unit = q.bound_scale * q.wsum;
 
-		if (j == self || (sex && pop->sex[j] && pop->sex[j] == sex))
-			continue;
-		if (n == m && l1_estimate(tf, wf, b, stride) > fbound)
-			continue;
-		sum = ecs_weighted_l1(target, cat->weight, b, nt);
-		if (n == m && sum > bound)
-			continue;
-		list_insert(list, &n, m, sum, ecs_score_from_l1(sum, cat->weight_sum), POP_ID(pop, j));
-		if (n == m)
+	/* c = -1: the agents without codes; then chunks of POP_CHUNK agents */
+	for (c = -1; c < pop->n; c = (c < 0 ? 0 : c + POP_CHUNK))
+	{
+		int			nb;
+
+		CHECK_FOR_INTERRUPTS();
+		if (c < 0)
+			nb = pop->nnocode;
+		else
+			nb = ecs_genome_bounds_below(&q, pop->codes + (Size) c * ECS_GI_CODES,
+										 Min(POP_CHUNK, pop->n - c), cut, bounds, idx);
+		for (i = 0; i < nb; i++)
 		{
-			bound = list[m - 1].l1 * (1.0 + 1e-9) + 1e-12;
-			fbound = (float) (list[m - 1].l1 * (1.0 + 1e-4) + 1e-4);
+			int			j = c < 0 ? pop->nocode[i] : c + idx[i];
+			double		sum;
+
+			if (j == self || (sex && pop->sex[j] && pop->sex[j] == sex) ||
+				(c >= 0 && !pop->coded[j]))
+				continue;
+			sum = ecs_weighted_l1(target, cat->weight, pop->genome + (Size) j * stride, nt);
+			if (n == m && sum > bound)
+				continue;
+			list_insert(list, &n, m, sum, ecs_score_from_l1(sum, cat->weight_sum), POP_ID(pop, j));
+			if (n == m)
+			{
+				bound = list[m - 1].l1 * (1.0 + 1e-9) + 1e-12;
+				if (l1_per_unit > 0.0)
+					cut = (uint32) Min(floor(bound / l1_per_unit) + 1.0, (double) PG_UINT32_MAX);
+			}
 		}
 	}
 	pfree(target);
-	pfree(tf);
-	pfree(wf);
+	pfree(bounds);
+	pfree(idx);
 	return n;
 }
 
