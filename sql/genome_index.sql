@@ -120,7 +120,12 @@ RESET enable_seqscan;
 -- an index is no use without ORDER BY <~>
 EXPLAIN (COSTS OFF) SELECT id FROM gi_rows WHERE genome IS NOT NULL;
 
+-- with the backend copy of the index (the default; from the second scan of
+-- an unchanged index on), without it, and with the scalar kernel
 SELECT * FROM pg_temp.compare();
+SET ecs_agents.genome_index_cache = off;
+SELECT * FROM pg_temp.compare();
+RESET ecs_agents.genome_index_cache;
 SET ecs_agents.genome_index_simd = off;
 SELECT * FROM pg_temp.compare();
 RESET ecs_agents.genome_index_simd;
@@ -168,7 +173,7 @@ DROP TABLE gi_rows, gi_queries;
 
 -- ecs_find_mates with the index and without it: same answers, on the
 -- pedigree fixture (related candidates, ties in trait score)
-SELECT ecs_genome_index_check('ecs.agents_genome_idx') = (SELECT count(*) FROM ecs.agents) AS agents_indexed;
+SELECT ecs_genome_index_check('ecs.agents_genome_idx') >= (SELECT count(*) FROM ecs.agents) AS agents_indexed;
 -- (sequential scans off, so that the planner takes the index even for this
 -- small table; the first calls of the session plan the candidate query)
 BEGIN;

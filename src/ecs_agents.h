@@ -39,6 +39,7 @@ extern double ecs_max_relatedness;
 extern int	ecs_max_lineage_depth;
 extern int	ecs_max_lineage_nodes;
 extern bool ecs_genome_index_simd;
+extern bool ecs_genome_index_cache;
 
 /* ecs_agents.c: validation and lookups */
 extern char *ecs_agent_id_check(text *id, const char *argname);

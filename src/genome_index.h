@@ -81,6 +81,7 @@ typedef struct EcsGiMetaData
 	uint32		ncodes;			/* ECS_GI_CODES at build */
 	BlockNumber last_blk;		/* page new entries go to, InvalidBlockNumber if none */
 	uint32		nfree;			/* pages listed in free[] */
+	uint64		changes;		/* bumped by every insert and VACUUM (scan caches) */
 	BlockNumber free[ECS_GI_FREE_MAX];	/* pages VACUUM left with free slots */
 } EcsGiMetaData;
 

@@ -6,8 +6,10 @@
  * Build fills pages in local memory from the heap scan and writes each as a
  * full-page generic WAL record.  Insert puts the entry in a free slot of a
  * page VACUUM listed in the metapage, else of the last page, else of a new
- * page.  Lock order: metapage, then one data page; a scan never holds two
- * locks, VACUUM takes the metapage only after releasing its data page.
+ * page, holding the metapage lock (inserts into one index are serialised
+ * for the few microseconds of a page update).  Lock order: metapage, then
+ * one data page; a scan never holds two locks, VACUUM takes the metapage
+ * only after releasing its data page.
  *
  * IDENTIFICATION
  *		src/genome_index_build.c
@@ -224,11 +226,10 @@ try_page(Relation index, GenericXLogState *xlog, BlockNumber blk,
 
 /*
  * ecs_gi_insert
- *		Add the entry of one heap tuple.  First the page the metapage
- *		names, under a shared metapage lock released before the page is
- *		locked; if it is full, under the exclusive metapage lock: the
- *		listed free pages in turn (dropping full ones from the list), then
- *		the last page, then a new page.
+ *		Add the entry of one heap tuple, under the exclusive metapage
+ *		lock: the listed free pages in turn (dropping full ones from the
+ *		list), then the last page, then a new page; the metapage's change
+ *		counter is bumped in the same WAL record.
  */
 bool
 ecs_gi_insert(Relation index, Datum *values, bool *isnull,
@@ -254,29 +255,16 @@ ecs_gi_insert(Relation index, Datum *values, bool *isnull,
 	else
 		state = ecs_genome_encode(values[0], codes);
 
+	/*
+	 * Under the exclusive metapage lock throughout: the change counter is
+	 * bumped in the same WAL record as the page, so a scan that reads the
+	 * counter under a share lock knows every insert it counts is on its
+	 * page (genome_index_scan.c, the backend cache).
+	 */
 	metabuf = ReadBuffer(index, ECS_GI_METAPAGE_BLKNO);
-	LockBuffer(metabuf, BUFFER_LOCK_SHARE);
-	meta = EcsGiMeta(BufferGetPage(metabuf));
-	if (meta->magic != ECS_GI_MAGIC)
-		elog(ERROR, "index \"%s\" is not an ecs_genome index", RelationGetRelationName(index));
-	blk = meta->nfree > 0 ? meta->free[meta->nfree - 1] : meta->last_blk;
-	LockBuffer(metabuf, BUFFER_LOCK_UNLOCK);
-
-	if (blk != InvalidBlockNumber)
-	{
-		xlog = GenericXLogStart(index);
-		if (try_page(index, xlog, blk, codes, state, ht_ctid, &buf))
-		{
-			GenericXLogFinish(xlog);
-			UnlockReleaseBuffer(buf);
-			ReleaseBuffer(metabuf);
-			return false;
-		}
-		GenericXLogAbort(xlog);
-		UnlockReleaseBuffer(buf);
-	}
-
 	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+	if (EcsGiMeta(BufferGetPage(metabuf))->magic != ECS_GI_MAGIC)
+		elog(ERROR, "index \"%s\" is not an ecs_genome index", RelationGetRelationName(index));
 	nfree = (int) EcsGiMeta(BufferGetPage(metabuf))->nfree;
 	for (;;)
 	{
@@ -294,6 +282,7 @@ ecs_gi_insert(Relation index, Datum *values, bool *isnull,
 		if (try_page(index, xlog, blk, codes, state, ht_ctid, &buf))
 		{
 			meta->nfree = Max(nfree, 0);
+			meta->changes++;
 			GenericXLogFinish(xlog);
 			UnlockReleaseBuffer(buf);
 			UnlockReleaseBuffer(metabuf);
@@ -315,6 +304,7 @@ ecs_gi_insert(Relation index, Datum *values, bool *isnull,
 	}
 	meta->nfree = 0;
 	meta->last_blk = BufferGetBlockNumber(buf);
+	meta->changes++;
 	GenericXLogFinish(xlog);
 	UnlockReleaseBuffer(buf);
 	UnlockReleaseBuffer(metabuf);

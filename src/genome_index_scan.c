@@ -62,6 +62,9 @@ typedef struct GiScan
 	bool		has_low;
 	uint64		low;			/* keys returned so far are <= low */
 	BlockNumber nblocks;		/* pages when the scan started */
+	struct GiCache *cache;		/* the backend cache the scan reads, or NULL */
+	uint64		cutoff;			/* of the pass: keys at or above it are out */
+	bool		full;			/* the pass dropped entries */
 	uint16		idx[ECS_GI_SLOTS];	/* one page's entries below the cutoff */
 	uint32		bounds[ECS_GI_SLOTS];
 } GiScan;
@@ -156,6 +159,206 @@ select_smallest(GiCandidate *c, int n, int k)
 }
 
 /*
+ * The backend cache: a copy of one index's slots (codes, TIDs, states) in
+ * local memory, so that a scan streams contiguous memory instead of
+ * locking every page through the buffer manager.  It is valid while the
+ * metapage's change counter is the one read before the copy and read again
+ * after it (an insert bumps the counter in the WAL record of its page
+ * change, under the metapage lock; VACUUM bumps it when done, and the
+ * slots it frees only hold dead tuples' TIDs).  A scan checks the counter
+ * under the metapage share lock when it starts; it builds a cache only when
+ * the counter did not move since the previous scan of that index in this
+ * backend (a stable index), so a write-heavy index is scanned through its
+ * buffers.  Scans pin the cache they read (a reset callback on their
+ * memory unpins it, also on error); a replaced cache is freed when its last
+ * scan is done.  Memory: 23 bytes per entry (about 23 MB per million
+ * rows), one cache per backend, none for indexes past ECS_GI_CACHE_MAX.
+ */
+#define ECS_GI_CACHE_MAX	((Size) 1 << 30)
+
+typedef struct GiCachePage
+{
+	BlockNumber blk;
+	int			start;			/* first slot's position in the arrays */
+	int			n;				/* slots 0..n-1 of the page */
+	bool		regular;
+} GiCachePage;
+
+typedef struct GiCache
+{
+	MemoryContext cxt;
+	RelFileNode node;
+	uint64		changes;
+	int			pins;
+	bool		current;		/* still the backend's cache */
+	int			npages;
+	GiCachePage *pages;
+	uint8	   *codes;			/* [slot][ECS_GI_CODES] */
+	ItemPointerData *tids;
+	uint8	   *states;
+} GiCache;
+
+/* the backend's cache, and the counter its index had at the last scan */
+static GiCache *gi_cache = NULL;
+static RelFileNode gi_seen_node;
+static uint64 gi_seen_changes = PG_UINT64_MAX;
+
+static void
+cache_release(GiCache *c)
+{
+	if (--c->pins == 0 && !c->current)
+		MemoryContextDelete(c->cxt);
+}
+
+static void
+cache_unpin_callback(void *arg)
+{
+	cache_release((GiCache *) arg);
+}
+
+static void
+cache_drop(void)
+{
+	if (gi_cache == NULL)
+		return;
+	gi_cache->current = false;
+	if (gi_cache->pins == 0)
+		MemoryContextDelete(gi_cache->cxt);
+	gi_cache = NULL;
+}
+
+/*
+ * cache_build
+ *		Copy the index's slots; NULL if the counter moved meanwhile (the
+ *		copy may then miss an entry) or the index is too large.
+ */
+static GiCache *
+cache_build(Relation index, uint64 changes, BlockNumber nblocks)
+{
+	MemoryContext cxt;
+	GiCache    *c;
+	BlockNumber blk;
+	int			total = 0;
+	Buffer		metabuf;
+	uint64		after;
+
+	if ((Size) nblocks * ECS_GI_SLOTS * (ECS_GI_CODES + sizeof(ItemPointerData) + 1) > ECS_GI_CACHE_MAX)
+		return NULL;
+	/* under the caller's memory until complete: an error frees it */
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "ecs_genome cache", ALLOCSET_DEFAULT_SIZES);
+	c = MemoryContextAllocZero(cxt, sizeof(GiCache));
+	c->cxt = cxt;
+	c->node = index->rd_node;
+	c->changes = changes;
+	c->current = true;
+	c->pages = MemoryContextAllocHuge(cxt, sizeof(GiCachePage) * Max(nblocks, 1));
+	c->codes = MemoryContextAllocHuge(cxt, (Size) Max(nblocks, 1) * ECS_GI_SLOTS * ECS_GI_CODES);
+	c->tids = MemoryContextAllocHuge(cxt, sizeof(ItemPointerData) * (Size) Max(nblocks, 1) * ECS_GI_SLOTS);
+	c->states = MemoryContextAllocHuge(cxt, (Size) Max(nblocks, 1) * ECS_GI_SLOTS);
+	{
+		for (blk = ECS_GI_METAPAGE_BLKNO + 1; blk < nblocks; blk++)
+		{
+			Buffer		buf;
+			Page		page;
+			EcsGiPageOpaque *o;
+			GiCachePage *cp;
+
+			CHECK_FOR_INTERRUPTS();
+			buf = ReadBuffer(index, blk);
+			LockBuffer(buf, BUFFER_LOCK_SHARE);
+			page = BufferGetPage(buf);
+			o = EcsGiOpaque(page);
+			if (PageIsNew(page) || o->nused == 0)
+			{
+				UnlockReleaseBuffer(buf);
+				continue;
+			}
+			if (o->page_id != ECS_GI_PAGE_ID || o->nused > ECS_GI_SLOTS)
+				ereport(ERROR,
+						(errcode(ERRCODE_INDEX_CORRUPTED),
+						 errmsg("index \"%s\" contains a corrupted page at block %u",
+								RelationGetRelationName(index), blk),
+						 errhint("Please REINDEX it.")));
+			cp = &c->pages[c->npages++];
+			cp->blk = blk;
+			cp->start = total;
+			cp->n = o->nused;
+			cp->regular = EcsGiPageRegular(o);
+			memcpy(c->codes + (Size) total * ECS_GI_CODES, EcsGiCodes(page), (Size) o->nused * ECS_GI_CODES);
+			memcpy(c->tids + total, EcsGiTids(page), sizeof(ItemPointerData) * o->nused);
+			memcpy(c->states + total, EcsGiStates(page), o->nused);
+			total += o->nused;
+			UnlockReleaseBuffer(buf);
+		}
+	}
+
+	metabuf = ReadBuffer(index, ECS_GI_METAPAGE_BLKNO);
+	LockBuffer(metabuf, BUFFER_LOCK_SHARE);
+	after = EcsGiMeta(BufferGetPage(metabuf))->changes;
+	UnlockReleaseBuffer(metabuf);
+	if (after != changes)
+	{
+		MemoryContextDelete(cxt);
+		return NULL;
+	}
+	MemoryContextSetParent(cxt, TopMemoryContext);
+	return c;
+}
+
+/*
+ * The entries of one page (n slots, from a buffer or the cache) whose key
+ * is below the pass's cutoff and above so->low go to the candidates.
+ */
+static void
+pass_page(GiScan *so, BlockNumber blk, int n, bool regular, const uint8 *codes,
+		  const uint8 *states, const ItemPointerData *tids)
+{
+	int			cap = 2 * so->batch;
+	int			m,
+				j;
+
+	if (so->qnull)
+	{
+		/* every slot, bound 0; free ones are skipped below */
+		for (m = 0; m < n; m++)
+		{
+			so->bounds[m] = 0;
+			so->idx[m] = (uint16) m;
+		}
+		regular = false;
+	}
+	else
+		m = ecs_genome_bounds_below(&so->q, codes, n,
+									regular ? (uint32) (so->cutoff >> 32) : PG_UINT32_MAX,
+									so->bounds, so->idx);
+	for (j = 0; j < m; j++)
+	{
+		int			i = so->idx[j];
+		uint64		bound = so->bounds[j];
+		uint64		key;
+
+		if (!regular)
+		{
+			if (states[i] == ECS_GI_SLOT_FREE)
+				continue;
+			if (states[i] == ECS_GI_SLOT_NOCODE)
+				bound = 0;
+		}
+		key = (bound << 32) | ((uint64) blk << 10) | (uint64) i;
+		if (key >= so->cutoff || (so->has_low && key <= so->low))
+			continue;
+		so->cand[so->ncand].key = key;
+		so->cand[so->ncand].tid = tids[i];
+		if (++so->ncand == cap)
+		{
+			so->cutoff = select_smallest(so->cand, so->ncand, so->batch);
+			so->ncand = so->batch;
+			so->full = true;
+		}
+	}
+}
+
+/*
  * One pass: keep the B entries of smallest key above so->low, sorted.
  * Sets so->more when there may be entries beyond them.
  */
@@ -163,101 +366,76 @@ static void
 gi_pass(IndexScanDesc scan, GiScan *so)
 {
 	Relation	index = scan->indexRelation;
-	int			cap = 2 * so->batch;
-	uint64		cutoff = PG_UINT64_MAX;
-	bool		full = false;
 	BlockNumber blk;
 
 	so->ncand = 0;
 	so->next = 0;
-	for (blk = ECS_GI_METAPAGE_BLKNO + 1; blk < so->nblocks; blk++)
+	so->cutoff = PG_UINT64_MAX;
+	so->full = false;
+	if (so->cache)
 	{
-		Buffer		buf;
-		Page		page;
-		EcsGiPageOpaque *o;
-		const uint8 *states;
-		bool		regular;
-		int			n,
-					m,
-					j;
+		GiCache    *c = so->cache;
+		int			p;
 
-		CHECK_FOR_INTERRUPTS();
-		buf = ReadBuffer(index, blk);
-		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		page = BufferGetPage(buf);
-		if (PageIsNew(page))
+		for (p = 0; p < c->npages; p++)
 		{
-			UnlockReleaseBuffer(buf);
-			continue;
-		}
-		o = EcsGiOpaque(page);
-		if (o->page_id != ECS_GI_PAGE_ID || o->nused > ECS_GI_SLOTS)
-			ereport(ERROR,
-					(errcode(ERRCODE_INDEX_CORRUPTED),
-					 errmsg("index \"%s\" contains a corrupted page at block %u",
-							RelationGetRelationName(index), blk),
-					 errhint("Please REINDEX it.")));
-		n = o->nused;
-		states = EcsGiStates(page);
-		regular = EcsGiPageRegular(o);
-		if (so->qnull)
-		{
-			/* every slot, bound 0; free ones are skipped below */
-			for (m = 0; m < n; m++)
-			{
-				so->bounds[m] = 0;
-				so->idx[m] = (uint16) m;
-			}
-			regular = false;
-		}
-		else
-			m = ecs_genome_bounds_below(&so->q, EcsGiCodes(page), n,
-										regular ? (uint32) (cutoff >> 32) : PG_UINT32_MAX,
-										so->bounds, so->idx);
-		for (j = 0; j < m; j++)
-		{
-			int			i = so->idx[j];
-			uint64		bound = so->bounds[j];
-			uint64		key;
+			GiCachePage *cp = &c->pages[p];
 
-			if (!regular)
+			if ((p & 63) == 0)
+				CHECK_FOR_INTERRUPTS();
+			pass_page(so, cp->blk, cp->n, cp->regular, c->codes + (Size) cp->start * ECS_GI_CODES,
+					  c->states + cp->start, c->tids + cp->start);
+		}
+	}
+	else
+	{
+		for (blk = ECS_GI_METAPAGE_BLKNO + 1; blk < so->nblocks; blk++)
+		{
+			Buffer		buf;
+			Page		page;
+			EcsGiPageOpaque *o;
+
+			CHECK_FOR_INTERRUPTS();
+			buf = ReadBuffer(index, blk);
+			LockBuffer(buf, BUFFER_LOCK_SHARE);
+			page = BufferGetPage(buf);
+			if (PageIsNew(page))
 			{
-				if (states[i] == ECS_GI_SLOT_FREE)
-					continue;
-				if (states[i] == ECS_GI_SLOT_NOCODE)
-					bound = 0;
-			}
-			key = (bound << 32) | ((uint64) blk << 10) | (uint64) i;
-			if (key >= cutoff || (so->has_low && key <= so->low))
+				UnlockReleaseBuffer(buf);
 				continue;
-			so->cand[so->ncand].key = key;
-			so->cand[so->ncand].tid = EcsGiTids(page)[i];
-			if (++so->ncand == cap)
-			{
-				cutoff = select_smallest(so->cand, so->ncand, so->batch);
-				so->ncand = so->batch;
-				full = true;
 			}
+			o = EcsGiOpaque(page);
+			if (o->page_id != ECS_GI_PAGE_ID || o->nused > ECS_GI_SLOTS)
+				ereport(ERROR,
+						(errcode(ERRCODE_INDEX_CORRUPTED),
+						 errmsg("index \"%s\" contains a corrupted page at block %u",
+								RelationGetRelationName(index), blk),
+						 errhint("Please REINDEX it.")));
+			pass_page(so, blk, o->nused, EcsGiPageRegular(o), EcsGiCodes(page),
+					  EcsGiStates(page), EcsGiTids(page));
+			UnlockReleaseBuffer(buf);
 		}
-		UnlockReleaseBuffer(buf);
 	}
 	if (so->ncand > so->batch)
 	{
 		select_smallest(so->cand, so->ncand, so->batch);
 		so->ncand = so->batch;
-		full = true;
+		so->full = true;
 	}
 	qsort(so->cand, so->ncand, sizeof(GiCandidate), cand_cmp);
-	so->more = full;
+	so->more = so->full;
 }
 
-/* first call after a rescan: parse the query, size the scan */
+/* first call after a rescan: parse the query, size the scan, find a cache */
 static void
 gi_start(IndexScanDesc scan, GiScan *so)
 {
 	Relation	index = scan->indexRelation;
 	ScanKey		key = &scan->orderByData[0];
 	MemoryContext oldcxt;
+	Buffer		metabuf;
+	EcsGiMetaData *meta;
+	uint64		changes;
 
 	if (!IsMVCCSnapshot(scan->xs_snapshot))
 		elog(ERROR, "an ecs_genome index scan needs an MVCC snapshot");
@@ -272,13 +450,63 @@ gi_start(IndexScanDesc scan, GiScan *so)
 	so->batch = ECS_GI_BATCH_FIRST;
 	so->cand = palloc(sizeof(GiCandidate) * 2 * so->batch);
 	MemoryContextSwitchTo(oldcxt);
+
+	/* pages and change counter, consistent: extension happens under the metapage lock */
+	metabuf = ReadBuffer(index, ECS_GI_METAPAGE_BLKNO);
+	LockBuffer(metabuf, BUFFER_LOCK_SHARE);
+	meta = EcsGiMeta(BufferGetPage(metabuf));
+	if (meta->magic != ECS_GI_MAGIC)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" has no valid metapage", RelationGetRelationName(index)),
+				 errhint("Please REINDEX it.")));
+	changes = meta->changes;
 	so->nblocks = RelationGetNumberOfBlocks(index);
+	UnlockReleaseBuffer(metabuf);
 	if (so->nblocks > ((BlockNumber) 1 << 22))
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("index \"%s\" has too many pages for an ordered scan",
 						RelationGetRelationName(index)),
 				 errdetail("An ecs_genome index scan handles at most %u pages.", (BlockNumber) 1 << 22)));
+
+	if (ecs_genome_index_cache)
+	{
+		bool		stable = RelFileNodeEquals(gi_seen_node, index->rd_node) &&
+			gi_seen_changes == changes;
+		bool		fits = false;
+
+		if (gi_cache && RelFileNodeEquals(gi_cache->node, index->rd_node))
+		{
+			if (gi_cache->changes == changes)
+				fits = true;
+			else
+				cache_drop();	/* stale */
+		}
+		if (!fits && stable)
+		{
+			GiCache    *c = cache_build(index, changes, so->nblocks);
+
+			if (c)
+			{
+				cache_drop();
+				gi_cache = c;
+				fits = true;
+			}
+		}
+		gi_seen_node = index->rd_node;
+		gi_seen_changes = changes;
+		if (fits)
+		{
+			MemoryContextCallback *cb = MemoryContextAlloc(so->cxt, sizeof(MemoryContextCallback));
+
+			so->cache = gi_cache;
+			gi_cache->pins++;
+			cb->func = cache_unpin_callback;
+			cb->arg = gi_cache;
+			MemoryContextRegisterResetCallback(so->cxt, cb);
+		}
+	}
 	so->started = true;
 	pgstat_count_index_scan(index);
 	gi_pass(scan, so);

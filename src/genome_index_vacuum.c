@@ -111,6 +111,7 @@ ecs_gi_bulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 	meta = EcsGiMeta(GenericXLogRegisterBuffer(xlog, metabuf, 0));
 	memcpy(meta->free, room, sizeof(BlockNumber) * nroom);
 	meta->nfree = nroom;
+	meta->changes++;
 	GenericXLogFinish(xlog);
 	UnlockReleaseBuffer(metabuf);
 
