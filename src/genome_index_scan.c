@@ -189,6 +189,7 @@ typedef struct GiCache
 	MemoryContext cxt;
 	RelFileNode node;
 	uint64		changes;
+	BlockNumber nblocks;		/* pages of the index when copied */
 	int			pins;
 	bool		current;		/* still the backend's cache */
 	int			npages;
@@ -250,6 +251,7 @@ cache_build(Relation index, uint64 changes, BlockNumber nblocks)
 	c->cxt = cxt;
 	c->node = index->rd_node;
 	c->changes = changes;
+	c->nblocks = nblocks;
 	c->current = true;
 	c->pages = MemoryContextAllocHuge(cxt, sizeof(GiCachePage) * Max(nblocks, 1));
 	c->codes = MemoryContextAllocHuge(cxt, (Size) Max(nblocks, 1) * ECS_GI_SLOTS * ECS_GI_CODES);
@@ -478,7 +480,7 @@ gi_start(IndexScanDesc scan, GiScan *so)
 
 		if (gi_cache && RelFileNodeEquals(gi_cache->node, index->rd_node))
 		{
-			if (gi_cache->changes == changes)
+			if (gi_cache->changes == changes && gi_cache->nblocks == so->nblocks)
 				fits = true;
 			else
 				cache_drop();	/* stale */
