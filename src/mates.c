@@ -128,8 +128,13 @@ rerank(EcsPedigree *ped, int pa, Candidate *list, int from, int n,
 		Candidate  *c = &list[i];
 
 		CHECK_FOR_INTERRUPTS();
-		if (*nbest == k &&
-			rank_cmp(best[k - 1].final, best[k - 1].id, c->trait, c->id) < 0)
+		/*
+		 * Stop once the k-th final score is above this upper bound.  Only
+		 * strictly: a later candidate of the same trait score may have a
+		 * smaller id (lists are in distance order, and distances that
+		 * differ can give equal scores).
+		 */
+		if (*nbest == k && best[k - 1].final > c->trait)
 			return true;
 		if (c->ped < 0)
 			continue;			/* vanished between reads: not visible */
@@ -187,49 +192,141 @@ float8_array(const double *v, int n)
 }
 
 /*
+ * mate_query_datum
+ *		The mate query (genome_index.h) of target[] with the catalog's
+ *		weights: target || weights as float8[].
+ */
+static Datum
+mate_query_datum(const EcsCatalog *cat, const double *target)
+{
+	int			n = cat->ntraits;
+	double	   *v = palloc(sizeof(double) * 2 * n);
+
+	memcpy(v, target, sizeof(double) * n);
+	memcpy(v + n, cat->weight, sizeof(double) * n);
+	return float8_array(v, 2 * n);
+}
+
+PG_FUNCTION_INFO_V1(ecs_mate_query);
+
+/*
+ * ecs_mate_query(agent_id text) float8[]
+ *		The mate query of an agent: its targets and the catalog weights,
+ *		for ORDER BY genome <~> ecs_mate_query(id).  STRICT; 22023 bad id,
+ *		P0002 unknown (or hidden) agent, 22000 genome not matching the
+ *		catalog.
+ */
+Datum
+ecs_mate_query(PG_FUNCTION_ARGS)
+{
+	char	   *id = ecs_agent_id_check(PG_GETARG_TEXT_PP(0), "agent_id");
+	MemoryContext cxt = CurrentMemoryContext;
+	EcsCatalog *cat;
+	EcsAgent	ag;
+	double	   *target;
+	Datum		result;
+
+	SPI_connect();
+	cat = ecs_catalog_load(cxt);
+	ecs_agents_fetch(&id, 1, cat, cxt, &ag);
+	if (!ag.found)
+		ecs_report_unknown_agent(id);
+	SPI_finish();
+	target = palloc(sizeof(double) * cat->ntraits);
+	ecs_genome_target(cat, ag.genome, target);
+	result = mate_query_datum(cat, target);
+	PG_RETURN_DATUM(result);
+}
+
+/*
  * The candidate query, with the extension's schema spliced in as a quoted
  * identifier (the only non-constant text; every value is a $n parameter).
  * The plan is cached per schema.
  */
 static const char *const mates_sql =
-"SELECT a.agent_id::pg_catalog.text, %s.ecs_genome_score(a.genome, $1, $2) AS s "
+"SELECT a.agent_id::pg_catalog.text, a.genome OPERATOR(%s.<~>) $1 AS d "
 "  FROM ecs.agents a "
 " WHERE a.active "
-"   AND a.agent_id OPERATOR(pg_catalog.<>) $3 "
-"   AND ($4::pg_catalog.text IS NULL OR a.sex IS NULL OR a.sex OPERATOR(pg_catalog.<>) $4) "
-"   AND ($5::pg_catalog.int4 IS NULL OR a.generation OPERATOR(pg_catalog.>=) $5) "
-"   AND ($6::pg_catalog.int4 IS NULL OR a.generation OPERATOR(pg_catalog.<=) $6) "
-"   AND (NOT $7 OR NOT EXISTS (SELECT FROM ecs.agent_relationships r "
+"   AND a.agent_id OPERATOR(pg_catalog.<>) $2 "
+"   AND ($3::pg_catalog.text IS NULL OR a.sex IS NULL OR a.sex OPERATOR(pg_catalog.<>) $3) "
+"   AND ($4::pg_catalog.int4 IS NULL OR a.generation OPERATOR(pg_catalog.>=) $4) "
+"   AND ($5::pg_catalog.int4 IS NULL OR a.generation OPERATOR(pg_catalog.<=) $5) "
+"   AND (NOT $6 OR NOT EXISTS (SELECT FROM ecs.agent_relationships r "
 "        WHERE r.kind OPERATOR(pg_catalog.=) 'mate' "
 "          AND (r.agent1_id OPERATOR(pg_catalog.=) a.agent_id OR r.agent2_id OPERATOR(pg_catalog.=) a.agent_id))) "
-"   AND ($8::pg_catalog.float8 IS NULL OR EXISTS (SELECT FROM ecs.agent_positions p "
+"   AND ($7::pg_catalog.float8 IS NULL OR EXISTS (SELECT FROM ecs.agent_positions p "
 "        WHERE p.agent_id OPERATOR(pg_catalog.=) a.agent_id "
-"          AND ((pg_catalog.point(p.x, p.y) OPERATOR(pg_catalog.<->) pg_catalog.point($9, $10)) OPERATOR(pg_catalog.<=) $8))) "
-" ORDER BY s DESC NULLS LAST, a.agent_id::pg_catalog.text COLLATE \"C\" "
-" LIMIT $11 OFFSET $12";
+"          AND ((pg_catalog.point(p.x, p.y) OPERATOR(pg_catalog.<->) pg_catalog.point($8, $9)) OPERATOR(pg_catalog.<=) $7))) "
+" ORDER BY a.genome OPERATOR(%s.<~>) $1 %s";
 
 static const char *const position_sql =
 "SELECT x, y FROM ecs.agent_positions WHERE agent_id OPERATOR(pg_catalog.=) $1::pg_catalog.text";
 
-static SPIPlanPtr
-mates_plan(Oid fn_oid)
-{
-	static Oid	cached_nsp = InvalidOid;
-	Oid			nsp = get_func_namespace(fn_oid);
-	Oid			types[12] = {FLOAT8ARRAYOID, FLOAT8ARRAYOID, TEXTOID, TEXTOID, INT4OID, INT4OID,
-	BOOLOID, FLOAT8OID, FLOAT8OID, FLOAT8OID, INT8OID, INT8OID};
-	SPIPlanPtr	plan;
+#define MATES_NARGS 10
 
-	if (nsp == cached_nsp)
-		return ecs_plan(ECS_PLAN_MATES_SCAN, NULL, 12, types);
-	plan = SPI_prepare_cursor(psprintf(mates_sql, quote_identifier(get_namespace_name(nsp))), 12, types,
-							  CURSOR_OPT_PARALLEL_OK);
+/*
+ * The candidate query of ecs_find_mates: with `LIMIT $10` (limited) or
+ * without, for a cursor.  Prepared per schema of the calling function.
+ */
+static SPIPlanPtr
+mates_plan(Oid fn_oid, bool limited)
+{
+	static Oid	cached_nsp[2] = {InvalidOid, InvalidOid};
+	int			slot = limited ? ECS_PLAN_MATES_SCAN : ECS_PLAN_MATES_CURSOR;
+	Oid			nsp = get_func_namespace(fn_oid);
+	Oid			types[MATES_NARGS] = {FLOAT8ARRAYOID, TEXTOID, TEXTOID, INT4OID, INT4OID,
+	BOOLOID, FLOAT8OID, FLOAT8OID, FLOAT8OID, INT8OID};
+	SPIPlanPtr	plan;
+	const char *qnsp;
+
+	if (nsp == cached_nsp[limited])
+		return ecs_plan(slot, NULL, MATES_NARGS, types);
+	qnsp = quote_identifier(get_namespace_name(nsp));
+	plan = SPI_prepare_cursor(psprintf(mates_sql, qnsp, qnsp, limited ? "LIMIT $10" : ""),
+							  limited ? MATES_NARGS : MATES_NARGS - 1, types,
+							  limited ? CURSOR_OPT_PARALLEL_OK : 0);
 	if (plan == NULL)
 		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 	SPI_keepplan(plan);
-	ecs_plan_set(ECS_PLAN_MATES_SCAN, plan);
-	cached_nsp = nsp;
+	ecs_plan_set(slot, plan);
+	cached_nsp[limited] = nsp;
 	return plan;
+}
+
+/*
+ * read_candidates
+ *		The rows of SPI_tuptable (id, distance) into list, in order, up to
+ *		the first NULL distance (a genome that does not match the catalog:
+ *		never a mate; NULLs sort last), which sets *exhausted.
+ */
+static int
+read_candidates(Candidate *list, bool *exhausted)
+{
+	int			n = 0;
+	uint64		r;
+
+	for (r = 0; r < SPI_processed; r++)
+	{
+		bool		isnull;
+		Datum		d;
+		Candidate  *c;
+
+		CHECK_FOR_INTERRUPTS();
+		d = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull);
+		if (isnull)
+		{
+			*exhausted = true;
+			break;
+		}
+		c = &list[n++];
+		/* 1 - distance: ecs_score_from_l1() bit for bit */
+		c->trait = 1.0 - DatumGetFloat8(d);
+		c->ped = -1;
+		text_to_cstring_buffer(DatumGetTextPP(SPI_getbinval(SPI_tuptable->vals[r],
+															SPI_tuptable->tupdesc, 1, &isnull)),
+							   c->id, sizeof(c->id));
+	}
+	return n;
 }
 
 PG_FUNCTION_INFO_V1(ecs_find_mates);
@@ -271,11 +368,10 @@ ecs_find_mates(PG_FUNCTION_ARGS)
 				nbest = 0,
 				pa,
 				i;
-	int64		fetch,
-				offset = 0;
+	int64		fetch;
 	SPIPlanPtr	plan;
-	Datum		values[12];
-	char		nulls[12];
+	Datum		values[MATES_NARGS];
+	char		nulls[MATES_NARGS];
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 	{
@@ -333,84 +429,86 @@ ecs_find_mates(PG_FUNCTION_ARGS)
 	target = palloc(sizeof(double) * cat->ntraits);
 	ecs_genome_target(cat, ag.genome, target);
 	memset(nulls, ' ', sizeof(nulls));
-	values[0] = float8_array(target, cat->ntraits);
-	values[1] = float8_array(cat->weight, cat->ntraits);
-	values[2] = CStringGetTextDatum(id);
+	values[0] = mate_query_datum(cat, target);
+	values[1] = CStringGetTextDatum(id);
 	if (ag.sex)
-		values[3] = CStringGetTextDatum(ag.sex == 'f' ? "female" : "male");
+		values[2] = CStringGetTextDatum(ag.sex == 'f' ? "female" : "male");
 	else
-		nulls[3] = 'n';
+		nulls[2] = 'n';
 	if (PG_ARGISNULL(2))
+		nulls[3] = 'n';
+	else
+		values[3] = PG_GETARG_DATUM(2);
+	if (PG_ARGISNULL(3))
 		nulls[4] = 'n';
 	else
-		values[4] = PG_GETARG_DATUM(2);
-	if (PG_ARGISNULL(3))
-		nulls[5] = 'n';
-	else
-		values[5] = PG_GETARG_DATUM(3);
-	values[6] = BoolGetDatum(exclude);
+		values[4] = PG_GETARG_DATUM(3);
+	values[5] = BoolGetDatum(exclude);
 	if (PG_ARGISNULL(5))
-		nulls[7] = 'n';
+		nulls[6] = 'n';
 	else
-		values[7] = Float8GetDatum(maxdist);
-	values[8] = Float8GetDatum(px);
-	values[9] = Float8GetDatum(py);
+		values[6] = Float8GetDatum(maxdist);
+	values[7] = Float8GetDatum(px);
+	values[8] = Float8GetDatum(py);
 
-	plan = mates_plan(fcinfo->flinfo->fn_oid);
+	/*
+	 * Rounds of k + margin, then 4x as many candidates, each a fresh
+	 * `LIMIT n` query re-ranked from scratch (ties in distance come in no
+	 * fixed order, so rounds do not page through one order); past
+	 * MATES_MAX_FETCH, one cursor over the whole order, read in chunks.
+	 */
 	fetch = k + MATES_MARGIN;
-	cap = (int) fetch;
-	list = palloc(sizeof(Candidate) * cap);
+	list = palloc(sizeof(Candidate) * Min(fetch, MATES_MAX_FETCH));
+	cap = (int) Min(fetch, MATES_MAX_FETCH);
 	best = palloc(sizeof(Candidate) * k);
 	for (;;)
 	{
-		int			rc;
-		int			from = 0;
-		bool		exhausted = false;
-		uint64		r;
+		bool		limited = fetch <= MATES_MAX_FETCH;
+		Portal		portal = NULL;
+		bool		done = false;
 
-		/* earlier rounds live on in best[]: the list holds one round */
-		nlist = 0;
-
-		values[10] = Int64GetDatum(fetch);
-		values[11] = Int64GetDatum(offset);
-		rc = SPI_execute_plan(plan, values, nulls, true, 0);
-		if (rc != SPI_OK_SELECT)
-			elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
-		if (nlist + (int64) SPI_processed > cap)
+		plan = mates_plan(fcinfo->flinfo->fn_oid, limited);
+		nbest = 0;
+		if (limited)
 		{
-			cap = nlist + (int) SPI_processed;
-			list = repalloc_huge(list, sizeof(Candidate) * (Size) cap);
+			int			rc;
+
+			values[9] = Int64GetDatum(fetch);
+			rc = SPI_execute_plan(plan, values, nulls, true, 0);
+			if (rc != SPI_OK_SELECT)
+				elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
 		}
-		for (r = 0; r < SPI_processed; r++)
+		else
+			portal = SPI_cursor_open(NULL, plan, values, nulls, true);
+		for (;;)
 		{
-			bool		isnull;
-			Datum		d;
-			Candidate  *c;
+			bool		exhausted = false;
 
-			CHECK_FOR_INTERRUPTS();
-			d = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull);
-			if (isnull)
+			if (portal)
+				SPI_cursor_fetch(portal, true, MATES_MAX_FETCH);
+			if ((int64) SPI_processed > cap)
 			{
-				/* a genome that does not match the catalog: never a mate */
-				exhausted = true;
-				break;
+				cap = (int) SPI_processed;
+				list = repalloc_huge(list, sizeof(Candidate) * (Size) cap);
 			}
-			c = &list[nlist++];
-			c->trait = DatumGetFloat8(d);
-			c->ped = -1;
-			text_to_cstring_buffer(DatumGetTextPP(SPI_getbinval(SPI_tuptable->vals[r],
-																SPI_tuptable->tupdesc, 1, &isnull)),
-								   c->id, sizeof(c->id));
+			nlist = read_candidates(list, &exhausted);
+			if ((int64) SPI_processed < (portal ? MATES_MAX_FETCH : fetch))
+				exhausted = true;
+			SPI_freetuptable(SPI_tuptable);
+			load_candidates(ped, list, 0, nlist);
+			if (rerank(ped, pa, list, 0, nlist, best, &nbest, k) || exhausted)
+				done = true;
+			if (done || !portal)
+				break;
 		}
-		if ((int64) SPI_processed < fetch)
-			exhausted = true;
-		offset += SPI_processed;
-		SPI_freetuptable(SPI_tuptable);
-
-		load_candidates(ped, list, from, nlist);
-		if (rerank(ped, pa, list, from, nlist, best, &nbest, k) || exhausted)
+		if (portal)
+		{
+			SPI_cursor_close(portal);
 			break;
-		fetch = Min(fetch * 4, (int64) MATES_MAX_FETCH);
+		}
+		if (done)
+			break;
+		fetch *= 4;
 	}
 	SPI_finish();
 
