@@ -201,6 +201,21 @@ ROLLBACK;
 SELECT count(*) AS index_back FROM pg_indexes WHERE indexname = 'agents_genome_idx';
 DROP TABLE with_index, batch_with_index;
 
+-- when no candidate is eligible, ecs_find_mates reads rounds of 13, 52,
+-- 208, 832 and 3328 candidates, then the whole order through a cursor in
+-- chunks of 4096: 9,000 founders (about 4,500 of the other sex, more than
+-- the last round's 3,328) with max_relatedness 0 (nobody eligible)
+BEGIN;
+SELECT count(*) AS spawned FROM ecs_spawn(9000, 99, NULL, 'cur');
+SELECT min(agent_id) AS cur_id FROM ecs.agents WHERE agent_id LIKE 'cur%' \gset
+SELECT count(*) FILTER (WHERE a.sex <> s.sex) > 3328 AS candidates_past_the_rounds
+  FROM ecs.agents a, ecs.agents s WHERE s.agent_id = :'cur_id' AND a.active;
+SET LOCAL ecs_agents.max_relatedness = 0;
+SELECT count(*) AS mates_when_nobody_is_eligible FROM ecs_find_mates(:'cur_id', 5);
+RESET ecs_agents.max_relatedness;
+SELECT count(*) AS mates_otherwise FROM ecs_find_mates(:'cur_id', 5);
+ROLLBACK;
+
 -- a genome outside [0,1] (written with triggers off) has no codes: the
 -- index and the batch score it exactly, always; here it is px9_0's best mate
 BEGIN;

@@ -47,7 +47,8 @@
 
 /*
  * Memory: a single search holds one round of candidates (k + a margin,
- * growing only while related candidates crowd the top, at most 65536) and
+ * growing only while related candidates crowd the top, at most 4096 per
+ * query or cursor chunk) and
  * their pedigree; the packed array holds (66 + 4 * traits rounded up to 8)
  * bytes per active agent, plus the pedigree of the agents searched for and
  * their candidates; batch lists are bounded to 262144 candidates at once.
@@ -58,7 +59,7 @@
 /* candidates listed beyond k on the first pass */
 #define MATES_MARGIN		8
 /* most candidates one round of a single search reads */
-#define MATES_MAX_FETCH		65536
+#define MATES_MAX_FETCH		4096
 /* most candidates listed at once by the batch searches (memory bound) */
 #define MATES_MAX_LISTED	262144
 /* candidate lists kept per agent by ecs_pair_population */
