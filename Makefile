@@ -7,11 +7,13 @@
 #   make bench   the benchmark (SCALE=100k|1m), see test/bench/README.md.
 
 EXTENSION    = ecs_agents
-EXTVERSION   = 1.0
+EXTVERSION   = 1.1
 MODULE_big   = ecs_agents
 OBJS         = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
-DATA_built   = ecs_agents--$(EXTVERSION).sql
-DATA         = $(filter-out $(DATA_built),$(wildcard ecs_agents--*--*.sql))
+# the install script of this version and the update from 1.0 are built from
+# src/; ecs_agents--1.0.sql is the frozen 1.0 install script (for updates)
+DATA_built   = ecs_agents--$(EXTVERSION).sql ecs_agents--1.0--1.1.sql
+DATA         = ecs_agents--1.0.sql
 PGFILEDESC   = "ecs_agents - agent genomes, pedigrees and mate search"
 
 # pg_regress: every sql/*.sql, run in name order in one database that has the extension
@@ -33,10 +35,15 @@ PGXS        := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # The install script is built from its parts, in name order.
-$(DATA_built): $(sort $(wildcard src/sql/*.sql))
+ecs_agents--$(EXTVERSION).sql: $(sort $(wildcard src/sql/*.sql))
 	cat $^ > $@
 
-$(OBJS): src/ecs_agents.h src/pg_compat.h
+# The update script: its head (with functions replaced since 1.0), then the
+# part that adds the genome index.
+ecs_agents--1.0--1.1.sql: src/update/ecs_agents--1.0--1.1.head.sql src/sql/45_genome_index.sql
+	cat $^ > $@
+
+$(OBJS): src/ecs_agents.h src/pg_compat.h src/genome_index.h
 
 .PHONY: test demo bench
 test:

@@ -96,6 +96,53 @@ SELECT ecs_generate_name(s, 1) FROM (VALUES ('wolf'), ('dragon')) v(s);
 \echo :LAST_ERROR_SQLSTATE
 SELECT ecs_generate_name('wolf', 1) AS wolf1_after_error;
 
+-- the parts read are reused by later statements only while provably
+-- unchanged: a committed change (here of this session, autocommit) is seen
+-- by the very next call, and so is its removal
+SELECT ecs_generate_name('lynx', 3) AS lynx3;
+SELECT ecs_generate_name('lynx', 3) AS lynx3_again;
+INSERT INTO ecs.naming_components (spirit_id, component_type, value, weight)
+VALUES ('lynx', 'title', 'Committed', 1e6);
+SELECT ecs_generate_name('lynx', 3) AS lynx3_committed_title;
+DELETE FROM ecs.naming_components WHERE value = 'Committed';
+SELECT ecs_generate_name('lynx', 3) AS lynx3_title_gone;
+-- a change written and then used within one transaction, and its rollback
+BEGIN;
+SELECT ecs_generate_name('lynx', 3) AS lynx3_in_transaction;
+UPDATE ecs.naming_spirits SET display_name = 'Renamed Lynx' WHERE spirit_id = 'lynx';
+SELECT ecs_generate_name('lynx', 3) AS lynx3_renamed;
+ROLLBACK;
+SELECT ecs_generate_name('lynx', 3) AS lynx3_after_rollback;
+
+-- another role does not get the parts read for this one: a role without
+-- SELECT on the naming tables is refused (42501) even right after a call
+-- of ours with the same snapshot
+BEGIN;
+CREATE ROLE regress_ecs_namer;
+GRANT USAGE ON SCHEMA ecs TO regress_ecs_namer;
+SELECT ecs_generate_name('wolf', 11) AS wolf11;
+SET LOCAL ROLE regress_ecs_namer;
+SELECT ecs_generate_name('wolf', 11);
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+
+-- row-level security on a naming table: its policy may depend on a setting,
+-- so the parts are read again for each statement (not kept from the
+-- previous one of the same transaction and snapshot)
+BEGIN;
+CREATE ROLE regress_ecs_namer;
+GRANT USAGE ON SCHEMA ecs TO regress_ecs_namer;
+GRANT SELECT ON ecs.naming_spirits, ecs.naming_components TO regress_ecs_namer;
+ALTER TABLE ecs.naming_components ENABLE ROW LEVEL SECURITY;
+CREATE POLICY regress_ecs_titles ON ecs.naming_components FOR SELECT
+    USING (component_type <> 'title' OR current_setting('regress_ecs.titles', true) = 'on');
+SET LOCAL ROLE regress_ecs_namer;
+SET LOCAL regress_ecs.titles = 'on';
+SELECT ecs_generate_name('wolf', 11) AS wolf11_titles_visible;
+SET LOCAL regress_ecs.titles = 'off';
+SELECT ecs_generate_name('wolf', 11) AS wolf11_titles_hidden;
+ROLLBACK;
+
 -- markings
 SELECT p.oid::regprocedure AS function, p.provolatile, p.proparallel, p.proisstrict, l.lanname,
        p.proconfig

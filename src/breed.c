@@ -22,8 +22,12 @@
  *	  anyway, so ecs_add_trait (SHARE ROW EXCLUSIVE, then an UPDATE of all
  *	  genomes) cannot change the catalog between our read and our insert,
  *	  nor deadlock with us on the parents' row locks.
- *	- Eligibility is ecs_compatibility_explain() of the extension's schema
- *	  (both parents must also be active); nothing is written unless the
+ *	- Eligibility is the rule of ecs_compatibility_explain(): both parents
+ *	  active, ecs_ineligible_reason() on their relatedness over the
+ *	  kinship_depth pedigree (compatibility.c, kinship.c), computed here
+ *	  directly -- the trait score, a catalog read and a second read of the
+ *	  parents are not needed for it.  The pedigree is read under a snapshot
+ *	  taken after the parents' row locks.  Nothing is written unless the
  *	  parents are eligible, and the child is one INSERT, so a failed call
  *	  leaves nothing behind.
  * IDENTIFICATION
@@ -42,14 +46,14 @@
 #include "naming.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
 
 /*
  *	- All reads and the write go through SPI as the caller: privileges and
  *	  row-level security hold (FOR SHARE needs UPDATE privilege on
  *	  ecs.agents, the INSERT needs INSERT).
  *	- Memory: the SPI procedure context, released by SPI_finish; the name
- *	  cache lives in fn_extra.
+ *	  parts are cached by naming.c.
  */
 
 /* draws of the seed's stream, fixed forever (children are reproducible) */
@@ -66,7 +70,7 @@ static const char *const lock_agents_sql =
 static const char *const parents_sql =
 "SELECT a.agent_id::pg_catalog.text, a.generation, a.spirit_id, a.active, a.genome, "
 "       (SELECT pg_catalog.array_agg(c.mutation_sd ORDER BY c.position) "
-"          FROM ecs.trait_catalog c) "
+"          FROM ecs.trait_catalog c), a.sex "
 "  FROM ecs.agents a "
 " WHERE a.agent_id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[]) "
 " ORDER BY a.agent_id::pg_catalog.text COLLATE pg_catalog.\"C\" "
@@ -80,10 +84,6 @@ static const char *const insert_sql =
 "        $2, $3, $4, $5, $6, $7, $8) "
 "RETURNING agent_id::pg_catalog.text";
 
-/* the eligibility query names the extension's schema: its plan is kept per schema */
-static SPIPlanPtr explain_plan = NULL;
-static Oid	explain_plan_nsp = InvalidOid;
-
 /* one parent as read under its row lock */
 typedef struct BreedParent
 {
@@ -91,6 +91,7 @@ typedef struct BreedParent
 	int32		generation;
 	char	   *spirit_id;		/* NULL when none */
 	bool		active;
+	char		sex;			/* 'f', 'm' or '\0' as in EcsAgent */
 	ArrayType  *genome;
 } BreedParent;
 
@@ -152,6 +153,8 @@ read_parents(const char *p1, const char *p2, BreedParent *out1, BreedParent *out
 		if (isnull)
 			elog(ERROR, "genome of agent \"%s\" is NULL", p.agent_id);
 		p.genome = DatumGetArrayTypePCopy(d);
+		d = SPI_getbinval(tup, desc, 7, &isnull);
+		p.sex = isnull ? '\0' : TextDatumGetCString(d)[0];
 
 		if (i == 0)
 		{
@@ -206,52 +209,49 @@ report_ineligible(const char *p1, const char *p2, const char *detail)
 }
 
 /*
- * Decide eligibility with ecs_compatibility_explain() of schema nsp, under
- * the parents' row locks.  Connected to SPI.
+ * Decide eligibility by the rule of ecs_compatibility_explain(): load both
+ * parents' pedigree to ecs_agents.kinship_depth under a snapshot taken now
+ * (after the row locks, as a new SPI query would), and apply
+ * ecs_ineligible_reason() to their relatedness; 55000 with that reason
+ * when they are not eligible.  Connected to SPI; the pedigree lives in the
+ * current (SPI procedure) context.
  */
 static void
-check_eligible(Oid nsp, const char *p1, const char *p2)
+check_eligible(const BreedParent *a, const BreedParent *b)
 {
-	Oid			argtypes[2] = {TEXTOID, TEXTOID};
-	Datum		args[2];
-	int			rc;
-	bool		isnull;
-	bool		eligible;
-	Datum		d;
+	EcsAgent	ag[2];
+	const BreedParent *par[2];
+	char	   *ids[2];
+	EcsPedigree *ped;
+	int			pa,
+				pb;
+	int			i;
+	const char *reason;
 
-	if (explain_plan == NULL || explain_plan_nsp != nsp)
+	par[0] = a;
+	par[1] = b;
+	for (i = 0; i < 2; i++)
 	{
-		char	   *sql;
-
-		SPIPlanPtr	plan;
-
-		sql = psprintf("SELECT e.eligible, e.reason FROM %s.ecs_compatibility_explain($1, $2) e",
-					   quote_identifier(get_namespace_name(nsp)));
-		plan = SPI_prepare_cursor(sql, 2, argtypes, CURSOR_OPT_GENERIC_PLAN);
-		if (plan == NULL || SPI_keepplan(plan) != 0)
-			elog(ERROR, "could not prepare \"%s\": %s", sql, SPI_result_code_string(SPI_result));
-		pfree(sql);
-		if (explain_plan != NULL)
-			SPI_freeplan(explain_plan);
-		explain_plan = plan;
-		explain_plan_nsp = nsp;
+		memset(&ag[i], 0, sizeof(EcsAgent));
+		strlcpy(ag[i].id, par[i]->agent_id, sizeof(ag[i].id));
+		ag[i].found = true;
+		ag[i].active = par[i]->active;
+		ag[i].sex = par[i]->sex;
+		ag[i].generation = par[i]->generation;
+		ids[i] = par[i]->agent_id;
 	}
-	args[0] = CStringGetTextDatum(p1);
-	args[1] = CStringGetTextDatum(p2);
-	rc = SPI_execute_plan(explain_plan, args, NULL, false, 1);
-	if (rc != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "could not check the eligibility of \"%s\" and \"%s\"", p1, p2);
-	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	eligible = !isnull && DatumGetBool(d);
-	if (!eligible)
-	{
-		char	   *reason = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
-
-		report_ineligible(p1, p2,
-						  psprintf("They are not eligible mates: %s.",
-								   reason ? reason : "not eligible"));
-	}
-	SPI_freetuptable(SPI_tuptable);
+	ped = ecs_pedigree_create(CurrentMemoryContext, ecs_kinship_depth);
+	PushActiveSnapshot(GetTransactionSnapshot());
+	ecs_pedigree_load(ped, ids, 2);
+	PopActiveSnapshot();
+	pa = ecs_pedigree_find(ped, ids[0]);
+	pb = ecs_pedigree_find(ped, ids[1]);
+	if (pa < 0 || pb < 0)		/* locked FOR SHARE: cannot happen */
+		ecs_report_unknown_agent(pa < 0 ? ids[0] : ids[1]);
+	reason = ecs_ineligible_reason(&ag[0], &ag[1], ecs_relatedness_value(ped, pa, pb));
+	if (reason != NULL)
+		report_ineligible(a->agent_id, b->agent_id,
+						  psprintf("They are not eligible mates: %s.", reason));
 }
 
 /*
@@ -295,9 +295,9 @@ PG_FUNCTION_INFO_V1(ecs_breed);
  * child_id, else 'agent' || nextval('ecs.agent_number_seq')).  A NULL seed
  * draws a random one.  Errors: 22023 for a NULL or malformed parent id or a
  * malformed child_id; P0002 for a parent the caller cannot see; 55000 when
- * the parents are the same agent, one is inactive, or
- * ecs_compatibility_explain() finds them ineligible (its reason in the
- * detail); 22023 when child_id is a parent's id, 23505 when it is taken by
+ * the parents are the same agent, one is inactive, or they are not
+ * eligible mates by the rule of ecs_compatibility_explain() (its reason in
+ * the detail); 22023 when child_id is a parent's id, 23505 when it is taken by
  * another agent.
  */
 Datum
@@ -309,8 +309,6 @@ ecs_breed(PG_FUNCTION_ARGS)
 		ecs_agent_id_check(PG_GETARG_TEXT_PP(2), "child_id");
 	uint64		seed = PG_ARGISNULL(3) ? ecs_name_random_seed() :
 		(uint64) PG_GETARG_INT64(3);
-	Oid			nsp = get_func_namespace(fcinfo->flinfo->fn_oid);
-	EcsNameParts *names = (EcsNameParts *) fcinfo->flinfo->fn_extra;
 	BreedParent a;
 	BreedParent b;
 	const BreedParent *spirit_parent;
@@ -352,7 +350,7 @@ ecs_breed(PG_FUNCTION_ARGS)
 
 		report_ineligible(p1, p2, detail);
 	}
-	check_eligible(nsp, p1, p2);
+	check_eligible(&a, &b);
 
 	ecs_genome_check(a.genome, a.agent_id, ntraits);
 	ecs_genome_check(b.genome, b.agent_id, ntraits);
@@ -374,9 +372,7 @@ ecs_breed(PG_FUNCTION_ARGS)
 		other_parent = &a;
 	}
 	spirit = spirit_parent->spirit_id ? spirit_parent->spirit_id : other_parent->spirit_id;
-	name = ecs_name_generate(&names, fcinfo->flinfo->fn_mcxt, spirit,
-							 ecs_random_u64(seed, DRAW_NAME_SEED), false);
-	fcinfo->flinfo->fn_extra = names;
+	name = ecs_name_generate(spirit, ecs_random_u64(seed, DRAW_NAME_SEED), false);
 
 	values[0] = child ? CStringGetTextDatum(child) : (Datum) 0;
 	nulls[0] = child ? ' ' : 'n';

@@ -38,6 +38,8 @@ double		ecs_kinship_penalty = 1.0;
 double		ecs_max_relatedness = 0.25;
 int			ecs_max_lineage_depth = 32;
 int			ecs_max_lineage_nodes = 100000;
+bool		ecs_genome_index_simd = true;
+bool		ecs_genome_index_cache = true;
 
 static SPIPlanPtr ecs_plan_cache[ECS_PLAN_SLOT_COUNT];
 
@@ -81,6 +83,22 @@ _PG_init(void)
 							100000, 1, 100000000,
 							PGC_USERSET, 0, NULL, NULL, NULL);
 
+	DefineCustomBoolVariable("ecs_agents.genome_index_simd",
+							 "Use the AVX2 kernel for genome index bounds when the CPU has it.",
+							 "Off runs the scalar kernel, which computes the same bounds (for tests and diagnosis).",
+							 &ecs_genome_index_simd,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+	DefineCustomBoolVariable("ecs_agents.genome_index_cache",
+							 "Let genome index scans read a copy of the index kept in backend memory.",
+							 "The copy (about 23 bytes per row) is made when the index did not change between two scans and is used while it does not change.",
+							 &ecs_genome_index_cache,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
 	MarkGUCPrefixReserved("ecs_agents");
 }
 

@@ -38,6 +38,8 @@ extern double ecs_kinship_penalty;
 extern double ecs_max_relatedness;
 extern int	ecs_max_lineage_depth;
 extern int	ecs_max_lineage_nodes;
+extern bool ecs_genome_index_simd;
+extern bool ecs_genome_index_cache;
 
 /* ecs_agents.c: validation and lookups */
 extern char *ecs_agent_id_check(text *id, const char *argname);
@@ -60,6 +62,7 @@ typedef enum EcsPlanSlot
 	ECS_PLAN_CHILDREN_OF,
 	ECS_PLAN_CYCLE_WALK,
 	ECS_PLAN_MATES_SCAN,
+	ECS_PLAN_MATES_CURSOR,
 	ECS_PLAN_MATES_SCAN_ALL,
 	ECS_PLAN_MATED,
 	ECS_PLAN_POSITION,

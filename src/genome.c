@@ -27,6 +27,7 @@
 
 #include "catalog/pg_type.h"
 #include "ecs_agents.h"
+#include "genome_index.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 
@@ -271,4 +272,93 @@ ecs_genome_score(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	PG_RETURN_FLOAT8(ecs_score_from_l1(ecs_weighted_l1(cache->target, cache->weight, g, cache->n),
 									   cache->wsum));
+}
+
+/* a mate query of one call site, parsed once per distinct datum */
+typedef struct DistanceCache
+{
+	struct varlena *raw;		/* copy of the argument bytes */
+	bool		stable_arg;		/* a Const or a query parameter */
+	ArrayType  *arr;			/* detoasted copy the query points into */
+	EcsGenomeQuery q;
+	float4	   *buf;
+} DistanceCache;
+
+PG_FUNCTION_INFO_V1(ecs_genome_distance);
+
+/*
+ * ecs_genome_distance(genome real[], query float8[]) float8
+ *		The operator genome <~> query: sum w|target - genome| / sum w over
+ *		the query's n targets and n weights (genome_index.h), so that
+ *		1 - distance is the trait score bit for bit.  IMMUTABLE STRICT;
+ *		22023 for a malformed query (ecs_genome_query_parse); NULL for a
+ *		genome that is not a one-dimensional real[] of n values without
+ *		NULLs (it cannot be compared; it sorts last).
+ */
+Datum
+ecs_genome_distance(PG_FUNCTION_ARGS)
+{
+	DistanceCache *cache = (DistanceCache *) fcinfo->flinfo->fn_extra;
+	struct varlena *qraw = PG_GETARG_RAW_VARLENA_P(1);
+	const float4 *g;
+
+	if (cache == NULL || !(cache->stable_arg || same_bytes(cache->raw, qraw)))
+	{
+		MemoryContext oldcxt = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+		ArrayType  *arr = PG_GETARG_ARRAYTYPE_P_COPY(1);
+		EcsGenomeQuery q;
+
+		ecs_genome_query_parse(arr, &q);
+		if (cache == NULL)
+			cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(DistanceCache));
+		cache->raw = copy_bytes(qraw);
+		cache->stable_arg = get_fn_expr_arg_stable(fcinfo->flinfo, 1);
+		cache->arr = arr;
+		cache->q = q;
+		cache->buf = palloc(sizeof(float4) * q.n);
+		fcinfo->flinfo->fn_extra = cache;
+		MemoryContextSwitchTo(oldcxt);
+	}
+	g = ecs_genome_read(PG_GETARG_DATUM(0), cache->buf, cache->q.n);
+	if (g == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8(ecs_weighted_l1(cache->q.target, cache->q.weight, g, cache->q.n) /
+					 cache->q.wsum);
+}
+
+PG_FUNCTION_INFO_V1(ecs_genome_query);
+
+/*
+ * ecs_genome_query(target float8[], weights float8[]) float8[]
+ *		The mate query target || weights, checked (22023 as
+ *		ecs_genome_query_parse, and when the lengths differ).  STRICT.
+ */
+Datum
+ecs_genome_query(PG_FUNCTION_ARGS)
+{
+	ArrayType  *t = PG_GETARG_ARRAYTYPE_P(0);
+	ArrayType  *w = PG_GETARG_ARRAYTYPE_P(1);
+	int			nt,
+				nw;
+	double	   *tv = float8_array_values(t, "target", &nt);
+	double	   *wv = float8_array_values(w, "weights", &nw);
+	Datum	   *d;
+	ArrayType  *q;
+	EcsGenomeQuery parsed;
+	int			i;
+
+	if (nt != nw)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("target and weights differ in length"),
+				 errdetail("target has %d values, weights %d.", nt, nw)));
+	d = palloc(sizeof(Datum) * Max(2 * nt, 1));
+	for (i = 0; i < nt; i++)
+	{
+		d[i] = Float8GetDatum(tv[i]);
+		d[nt + i] = Float8GetDatum(wv[i]);
+	}
+	q = construct_array(d, 2 * nt, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+	ecs_genome_query_parse(q, &parsed);
+	PG_RETURN_ARRAYTYPE_P(q);
 }

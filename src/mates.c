@@ -34,13 +34,10 @@
 #include <limits.h>
 #include <math.h>
 
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
-
 #include "catalog/pg_type.h"
 #include "ecs_agents.h"
 #include "funcapi.h"
+#include "genome_index.h"
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -50,7 +47,8 @@
 
 /*
  * Memory: a single search holds one round of candidates (k + a margin,
- * growing only while related candidates crowd the top, at most 65536) and
+ * growing only while related candidates crowd the top, at most 4096 per
+ * query or cursor chunk) and
  * their pedigree; the packed array holds (66 + 4 * traits rounded up to 8)
  * bytes per active agent, plus the pedigree of the agents searched for and
  * their candidates; batch lists are bounded to 262144 candidates at once.
@@ -61,7 +59,7 @@
 /* candidates listed beyond k on the first pass */
 #define MATES_MARGIN		8
 /* most candidates one round of a single search reads */
-#define MATES_MAX_FETCH		65536
+#define MATES_MAX_FETCH		4096
 /* most candidates listed at once by the batch searches (memory bound) */
 #define MATES_MAX_LISTED	262144
 /* candidate lists kept per agent by ecs_pair_population */
@@ -128,8 +126,13 @@ rerank(EcsPedigree *ped, int pa, Candidate *list, int from, int n,
 		Candidate  *c = &list[i];
 
 		CHECK_FOR_INTERRUPTS();
-		if (*nbest == k &&
-			rank_cmp(best[k - 1].final, best[k - 1].id, c->trait, c->id) < 0)
+		/*
+		 * Stop once the k-th final score is above this upper bound.  Only
+		 * strictly: a later candidate of the same trait score may have a
+		 * smaller id (lists are in distance order, and distances that
+		 * differ can give equal scores).
+		 */
+		if (*nbest == k && best[k - 1].final > c->trait)
 			return true;
 		if (c->ped < 0)
 			continue;			/* vanished between reads: not visible */
@@ -187,49 +190,141 @@ float8_array(const double *v, int n)
 }
 
 /*
+ * mate_query_datum
+ *		The mate query (genome_index.h) of target[] with the catalog's
+ *		weights: target || weights as float8[].
+ */
+static Datum
+mate_query_datum(const EcsCatalog *cat, const double *target)
+{
+	int			n = cat->ntraits;
+	double	   *v = palloc(sizeof(double) * 2 * n);
+
+	memcpy(v, target, sizeof(double) * n);
+	memcpy(v + n, cat->weight, sizeof(double) * n);
+	return float8_array(v, 2 * n);
+}
+
+PG_FUNCTION_INFO_V1(ecs_mate_query);
+
+/*
+ * ecs_mate_query(agent_id text) float8[]
+ *		The mate query of an agent: its targets and the catalog weights,
+ *		for ORDER BY genome <~> ecs_mate_query(id).  STRICT; 22023 bad id,
+ *		P0002 unknown (or hidden) agent, 22000 genome not matching the
+ *		catalog.
+ */
+Datum
+ecs_mate_query(PG_FUNCTION_ARGS)
+{
+	char	   *id = ecs_agent_id_check(PG_GETARG_TEXT_PP(0), "agent_id");
+	MemoryContext cxt = CurrentMemoryContext;
+	EcsCatalog *cat;
+	EcsAgent	ag;
+	double	   *target;
+	Datum		result;
+
+	SPI_connect();
+	cat = ecs_catalog_load(cxt);
+	ecs_agents_fetch(&id, 1, cat, cxt, &ag);
+	if (!ag.found)
+		ecs_report_unknown_agent(id);
+	SPI_finish();
+	target = palloc(sizeof(double) * cat->ntraits);
+	ecs_genome_target(cat, ag.genome, target);
+	result = mate_query_datum(cat, target);
+	PG_RETURN_DATUM(result);
+}
+
+/*
  * The candidate query, with the extension's schema spliced in as a quoted
  * identifier (the only non-constant text; every value is a $n parameter).
  * The plan is cached per schema.
  */
 static const char *const mates_sql =
-"SELECT a.agent_id::pg_catalog.text, %s.ecs_genome_score(a.genome, $1, $2) AS s "
+"SELECT a.agent_id::pg_catalog.text, a.genome OPERATOR(%s.<~>) $1 AS d "
 "  FROM ecs.agents a "
 " WHERE a.active "
-"   AND a.agent_id OPERATOR(pg_catalog.<>) $3 "
-"   AND ($4::pg_catalog.text IS NULL OR a.sex IS NULL OR a.sex OPERATOR(pg_catalog.<>) $4) "
-"   AND ($5::pg_catalog.int4 IS NULL OR a.generation OPERATOR(pg_catalog.>=) $5) "
-"   AND ($6::pg_catalog.int4 IS NULL OR a.generation OPERATOR(pg_catalog.<=) $6) "
-"   AND (NOT $7 OR NOT EXISTS (SELECT FROM ecs.agent_relationships r "
+"   AND a.agent_id OPERATOR(pg_catalog.<>) $2 "
+"   AND ($3::pg_catalog.text IS NULL OR a.sex IS NULL OR a.sex OPERATOR(pg_catalog.<>) $3) "
+"   AND ($4::pg_catalog.int4 IS NULL OR a.generation OPERATOR(pg_catalog.>=) $4) "
+"   AND ($5::pg_catalog.int4 IS NULL OR a.generation OPERATOR(pg_catalog.<=) $5) "
+"   AND (NOT $6 OR NOT EXISTS (SELECT FROM ecs.agent_relationships r "
 "        WHERE r.kind OPERATOR(pg_catalog.=) 'mate' "
 "          AND (r.agent1_id OPERATOR(pg_catalog.=) a.agent_id OR r.agent2_id OPERATOR(pg_catalog.=) a.agent_id))) "
-"   AND ($8::pg_catalog.float8 IS NULL OR EXISTS (SELECT FROM ecs.agent_positions p "
+"   AND ($7::pg_catalog.float8 IS NULL OR EXISTS (SELECT FROM ecs.agent_positions p "
 "        WHERE p.agent_id OPERATOR(pg_catalog.=) a.agent_id "
-"          AND ((pg_catalog.point(p.x, p.y) OPERATOR(pg_catalog.<->) pg_catalog.point($9, $10)) OPERATOR(pg_catalog.<=) $8))) "
-" ORDER BY s DESC NULLS LAST, a.agent_id::pg_catalog.text COLLATE \"C\" "
-" LIMIT $11 OFFSET $12";
+"          AND ((pg_catalog.point(p.x, p.y) OPERATOR(pg_catalog.<->) pg_catalog.point($8, $9)) OPERATOR(pg_catalog.<=) $7))) "
+" ORDER BY a.genome OPERATOR(%s.<~>) $1 %s";
 
 static const char *const position_sql =
 "SELECT x, y FROM ecs.agent_positions WHERE agent_id OPERATOR(pg_catalog.=) $1::pg_catalog.text";
 
-static SPIPlanPtr
-mates_plan(Oid fn_oid)
-{
-	static Oid	cached_nsp = InvalidOid;
-	Oid			nsp = get_func_namespace(fn_oid);
-	Oid			types[12] = {FLOAT8ARRAYOID, FLOAT8ARRAYOID, TEXTOID, TEXTOID, INT4OID, INT4OID,
-	BOOLOID, FLOAT8OID, FLOAT8OID, FLOAT8OID, INT8OID, INT8OID};
-	SPIPlanPtr	plan;
+#define MATES_NARGS 10
 
-	if (nsp == cached_nsp)
-		return ecs_plan(ECS_PLAN_MATES_SCAN, NULL, 12, types);
-	plan = SPI_prepare_cursor(psprintf(mates_sql, quote_identifier(get_namespace_name(nsp))), 12, types,
-							  CURSOR_OPT_PARALLEL_OK);
+/*
+ * The candidate query of ecs_find_mates: with `LIMIT $10` (limited) or
+ * without, for a cursor.  Prepared per schema of the calling function.
+ */
+static SPIPlanPtr
+mates_plan(Oid fn_oid, bool limited)
+{
+	static Oid	cached_nsp[2] = {InvalidOid, InvalidOid};
+	int			slot = limited ? ECS_PLAN_MATES_SCAN : ECS_PLAN_MATES_CURSOR;
+	Oid			nsp = get_func_namespace(fn_oid);
+	Oid			types[MATES_NARGS] = {FLOAT8ARRAYOID, TEXTOID, TEXTOID, INT4OID, INT4OID,
+	BOOLOID, FLOAT8OID, FLOAT8OID, FLOAT8OID, INT8OID};
+	SPIPlanPtr	plan;
+	const char *qnsp;
+
+	if (nsp == cached_nsp[limited])
+		return ecs_plan(slot, NULL, MATES_NARGS, types);
+	qnsp = quote_identifier(get_namespace_name(nsp));
+	plan = SPI_prepare_cursor(psprintf(mates_sql, qnsp, qnsp, limited ? "LIMIT $10" : ""),
+							  limited ? MATES_NARGS : MATES_NARGS - 1, types,
+							  limited ? CURSOR_OPT_PARALLEL_OK : 0);
 	if (plan == NULL)
 		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 	SPI_keepplan(plan);
-	ecs_plan_set(ECS_PLAN_MATES_SCAN, plan);
-	cached_nsp = nsp;
+	ecs_plan_set(slot, plan);
+	cached_nsp[limited] = nsp;
 	return plan;
+}
+
+/*
+ * read_candidates
+ *		The rows of SPI_tuptable (id, distance) into list, in order, up to
+ *		the first NULL distance (a genome that does not match the catalog:
+ *		never a mate; NULLs sort last), which sets *exhausted.
+ */
+static int
+read_candidates(Candidate *list, bool *exhausted)
+{
+	int			n = 0;
+	uint64		r;
+
+	for (r = 0; r < SPI_processed; r++)
+	{
+		bool		isnull;
+		Datum		d;
+		Candidate  *c;
+
+		CHECK_FOR_INTERRUPTS();
+		d = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull);
+		if (isnull)
+		{
+			*exhausted = true;
+			break;
+		}
+		c = &list[n++];
+		/* 1 - distance: ecs_score_from_l1() bit for bit */
+		c->trait = 1.0 - DatumGetFloat8(d);
+		c->ped = -1;
+		text_to_cstring_buffer(DatumGetTextPP(SPI_getbinval(SPI_tuptable->vals[r],
+															SPI_tuptable->tupdesc, 1, &isnull)),
+							   c->id, sizeof(c->id));
+	}
+	return n;
 }
 
 PG_FUNCTION_INFO_V1(ecs_find_mates);
@@ -271,11 +366,10 @@ ecs_find_mates(PG_FUNCTION_ARGS)
 				nbest = 0,
 				pa,
 				i;
-	int64		fetch,
-				offset = 0;
+	int64		fetch;
 	SPIPlanPtr	plan;
-	Datum		values[12];
-	char		nulls[12];
+	Datum		values[MATES_NARGS];
+	char		nulls[MATES_NARGS];
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 	{
@@ -333,84 +427,86 @@ ecs_find_mates(PG_FUNCTION_ARGS)
 	target = palloc(sizeof(double) * cat->ntraits);
 	ecs_genome_target(cat, ag.genome, target);
 	memset(nulls, ' ', sizeof(nulls));
-	values[0] = float8_array(target, cat->ntraits);
-	values[1] = float8_array(cat->weight, cat->ntraits);
-	values[2] = CStringGetTextDatum(id);
+	values[0] = mate_query_datum(cat, target);
+	values[1] = CStringGetTextDatum(id);
 	if (ag.sex)
-		values[3] = CStringGetTextDatum(ag.sex == 'f' ? "female" : "male");
+		values[2] = CStringGetTextDatum(ag.sex == 'f' ? "female" : "male");
 	else
-		nulls[3] = 'n';
+		nulls[2] = 'n';
 	if (PG_ARGISNULL(2))
+		nulls[3] = 'n';
+	else
+		values[3] = PG_GETARG_DATUM(2);
+	if (PG_ARGISNULL(3))
 		nulls[4] = 'n';
 	else
-		values[4] = PG_GETARG_DATUM(2);
-	if (PG_ARGISNULL(3))
-		nulls[5] = 'n';
-	else
-		values[5] = PG_GETARG_DATUM(3);
-	values[6] = BoolGetDatum(exclude);
+		values[4] = PG_GETARG_DATUM(3);
+	values[5] = BoolGetDatum(exclude);
 	if (PG_ARGISNULL(5))
-		nulls[7] = 'n';
+		nulls[6] = 'n';
 	else
-		values[7] = Float8GetDatum(maxdist);
-	values[8] = Float8GetDatum(px);
-	values[9] = Float8GetDatum(py);
+		values[6] = Float8GetDatum(maxdist);
+	values[7] = Float8GetDatum(px);
+	values[8] = Float8GetDatum(py);
 
-	plan = mates_plan(fcinfo->flinfo->fn_oid);
+	/*
+	 * Rounds of k + margin, then 4x as many candidates, each a fresh
+	 * `LIMIT n` query re-ranked from scratch (ties in distance come in no
+	 * fixed order, so rounds do not page through one order); past
+	 * MATES_MAX_FETCH, one cursor over the whole order, read in chunks.
+	 */
 	fetch = k + MATES_MARGIN;
-	cap = (int) fetch;
-	list = palloc(sizeof(Candidate) * cap);
+	list = palloc(sizeof(Candidate) * Min(fetch, MATES_MAX_FETCH));
+	cap = (int) Min(fetch, MATES_MAX_FETCH);
 	best = palloc(sizeof(Candidate) * k);
 	for (;;)
 	{
-		int			rc;
-		int			from = 0;
-		bool		exhausted = false;
-		uint64		r;
+		bool		limited = fetch <= MATES_MAX_FETCH;
+		Portal		portal = NULL;
+		bool		done = false;
 
-		/* earlier rounds live on in best[]: the list holds one round */
-		nlist = 0;
-
-		values[10] = Int64GetDatum(fetch);
-		values[11] = Int64GetDatum(offset);
-		rc = SPI_execute_plan(plan, values, nulls, true, 0);
-		if (rc != SPI_OK_SELECT)
-			elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
-		if (nlist + (int64) SPI_processed > cap)
+		plan = mates_plan(fcinfo->flinfo->fn_oid, limited);
+		nbest = 0;
+		if (limited)
 		{
-			cap = nlist + (int) SPI_processed;
-			list = repalloc_huge(list, sizeof(Candidate) * (Size) cap);
+			int			rc;
+
+			values[9] = Int64GetDatum(fetch);
+			rc = SPI_execute_plan(plan, values, nulls, true, 0);
+			if (rc != SPI_OK_SELECT)
+				elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
 		}
-		for (r = 0; r < SPI_processed; r++)
+		else
+			portal = SPI_cursor_open(NULL, plan, values, nulls, true);
+		for (;;)
 		{
-			bool		isnull;
-			Datum		d;
-			Candidate  *c;
+			bool		exhausted = false;
 
-			CHECK_FOR_INTERRUPTS();
-			d = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull);
-			if (isnull)
+			if (portal)
+				SPI_cursor_fetch(portal, true, MATES_MAX_FETCH);
+			if ((int64) SPI_processed > cap)
 			{
-				/* a genome that does not match the catalog: never a mate */
-				exhausted = true;
-				break;
+				cap = (int) SPI_processed;
+				list = repalloc_huge(list, sizeof(Candidate) * (Size) cap);
 			}
-			c = &list[nlist++];
-			c->trait = DatumGetFloat8(d);
-			c->ped = -1;
-			text_to_cstring_buffer(DatumGetTextPP(SPI_getbinval(SPI_tuptable->vals[r],
-																SPI_tuptable->tupdesc, 1, &isnull)),
-								   c->id, sizeof(c->id));
+			nlist = read_candidates(list, &exhausted);
+			if ((int64) SPI_processed < (portal ? MATES_MAX_FETCH : fetch))
+				exhausted = true;
+			SPI_freetuptable(SPI_tuptable);
+			load_candidates(ped, list, 0, nlist);
+			if (rerank(ped, pa, list, 0, nlist, best, &nbest, k) || exhausted)
+				done = true;
+			if (done || !portal)
+				break;
 		}
-		if ((int64) SPI_processed < fetch)
-			exhausted = true;
-		offset += SPI_processed;
-		SPI_freetuptable(SPI_tuptable);
-
-		load_candidates(ped, list, from, nlist);
-		if (rerank(ped, pa, list, from, nlist, best, &nbest, k) || exhausted)
+		if (portal)
+		{
+			SPI_cursor_close(portal);
 			break;
-		fetch = Min(fetch * 4, (int64) MATES_MAX_FETCH);
+		}
+		if (done)
+			break;
+		fetch *= 4;
 	}
 	SPI_finish();
 
@@ -443,8 +539,15 @@ typedef struct Population
 	char	   *ids;			/* n * (ECS_AGENT_ID_MAX + 1) */
 	char	   *sex;			/* n: 'f', 'm' or '\0' */
 	float4	   *genome;			/* n * stride */
+	uint8	   *codes;			/* n * ECS_GI_CODES: genome codes (genome_code.c) */
+	int			nnocode;		/* agents whose genome has no codes */
+	int		   *nocode;			/* their positions (always scored exactly) */
+	bool	   *coded;			/* n: has codes (else its codes are zero) */
 	HTAB	   *index;			/* id -> position */
 } Population;
+
+/* agents bounded per kernel call (slot numbers are 16-bit) */
+#define POP_CHUNK	4096
 
 #define POP_ID(p, i)	((p)->ids + (Size) (i) * (ECS_AGENT_ID_MAX + 1))
 
@@ -474,6 +577,9 @@ population_load(const EcsCatalog *cat, MemoryContext cxt)
 	pop->ids = MemoryContextAlloc(cxt, (Size) cap * (ECS_AGENT_ID_MAX + 1));
 	pop->sex = MemoryContextAlloc(cxt, cap);
 	pop->genome = MemoryContextAlloc(cxt, sizeof(float4) * (Size) cap * pop->stride);
+	pop->codes = MemoryContextAlloc(cxt, (Size) cap * ECS_GI_CODES);
+	pop->nocode = MemoryContextAlloc(cxt, sizeof(int) * 16);
+	pop->coded = MemoryContextAlloc(cxt, cap);
 	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
 	for (;;)
 	{
@@ -509,6 +615,8 @@ population_load(const EcsCatalog *cat, MemoryContext cxt)
 				pop->ids = repalloc_huge(pop->ids, (Size) cap * (ECS_AGENT_ID_MAX + 1));
 				pop->sex = repalloc_huge(pop->sex, cap);
 				pop->genome = repalloc_huge(pop->genome, sizeof(float4) * (Size) cap * pop->stride);
+				pop->codes = repalloc_huge(pop->codes, (Size) cap * ECS_GI_CODES);
+				pop->coded = repalloc_huge(pop->coded, cap);
 			}
 			text_to_cstring_buffer(DatumGetTextPP(SPI_getbinval(tup, desc, 1, &isnull)),
 								   POP_ID(pop, pop->n), ECS_AGENT_ID_MAX + 1);
@@ -517,6 +625,14 @@ population_load(const EcsCatalog *cat, MemoryContext cxt)
 			memset(pop->genome + (Size) pop->n * pop->stride, 0, sizeof(float4) * pop->stride);
 			memcpy(pop->genome + (Size) pop->n * pop->stride, g,
 				   sizeof(float4) * cat->ntraits);
+			pop->coded[pop->n] = ecs_genome_encode_values(g, cat->ntraits,
+														  pop->codes + (Size) pop->n * ECS_GI_CODES);
+			if (!pop->coded[pop->n])
+			{
+				if (pop->nnocode >= 16 && (pop->nnocode & (pop->nnocode - 1)) == 0)
+					pop->nocode = repalloc_huge(pop->nocode, sizeof(int) * (Size) pop->nnocode * 2);
+				pop->nocode[pop->nnocode++] = pop->n;
+			}
 			pop->n++;
 		}
 		SPI_freetuptable(SPI_tuptable);
@@ -559,55 +675,17 @@ list_insert(Candidate *list, int *n, int m, double l1, double score, const char 
 }
 
 /*
- * A single-precision lower-bound estimate of the weighted L1 distance over
- * the padded stride (a multiple of 8).  Used only as a filter, with a
- * margin; never as a score.
- */
-static inline float
-l1_estimate(const float *tf, const float *wf, const float4 *b, int stride)
-{
-#ifdef __SSE2__
-	__m128		acc = _mm_setzero_ps();
-	const __m128 absmask = _mm_castsi128_ps(_mm_set1_epi32(0x7fffffff));
-	__m128		shuf,
-				sums;
-	int			t;
-
-	for (t = 0; t < stride; t += 4)
-	{
-		__m128		d = _mm_sub_ps(_mm_loadu_ps(tf + t), _mm_loadu_ps(b + t));
-
-		acc = _mm_add_ps(acc, _mm_mul_ps(_mm_loadu_ps(wf + t), _mm_and_ps(d, absmask)));
-	}
-	shuf = _mm_shuffle_ps(acc, acc, _MM_SHUFFLE(2, 3, 0, 1));
-	sums = _mm_add_ps(acc, shuf);
-	shuf = _mm_movehl_ps(shuf, sums);
-	sums = _mm_add_ss(sums, shuf);
-	return _mm_cvtss_f32(sums);
-#else
-	float		acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-	int			t,
-				k;
-
-	for (t = 0; t < stride; t += 8)
-		for (k = 0; k < 8; k++)
-			acc[k] += wf[t + k] * fabsf(tf[t + k] - b[t + k]);
-	return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-#endif
-}
-
-/*
  * scan_population
  *		The m eligible candidates of best trait score for an agent with
  *		genome g, sex, and position self in pop (-1 when not in it), into
  *		list (sorted).  Returns how many.
  *
- * Once the list is full, a candidate is first bounded in single precision
- * over the padded stride (SSE2 where available); only
- * candidates whose bound comes within a generous margin (1e-4 relative) of
- * the m-th best are scored exactly, in double and in catalog order, with
- * the same additions as ecs_weighted_l1(), so scores and ties match every
- * other path bit for bit.
+ * Filter and refine, as the genome index does: the code kernel
+ * (genome_code.c) bounds every agent's distance from below, in chunks;
+ * only agents whose bound does not exceed the m-th best distance so far are
+ * scored exactly, in double and in catalog order with ecs_weighted_l1(),
+ * so scores and ties match every other path bit for bit.  Agents without
+ * codes are scored exactly, always.
  */
 static int
 scan_population(const Population *pop, const EcsCatalog *cat, const float4 *g, char sex,
@@ -616,42 +694,59 @@ scan_population(const Population *pop, const EcsCatalog *cat, const float4 *g, c
 	int			nt = cat->ntraits;
 	int			stride = pop->stride;
 	double	   *target = palloc(sizeof(double) * nt);
-	float	   *tf = palloc0(sizeof(float) * stride);
-	float	   *wf = palloc0(sizeof(float) * stride);
+	uint32	   *bounds = palloc(sizeof(uint32) * POP_CHUNK);
+	uint16	   *idx = palloc(sizeof(uint16) * POP_CHUNK);
+	EcsGenomeQuery q;
 	double		bound = INFINITY;
-	float		fbound = INFINITY;
+	double		l1_per_unit;
+	uint32		cut = PG_UINT32_MAX;
 	int			n = 0;
-	int			j,
-				t;
+	int			c,
+				i;
 
 	ecs_genome_target(cat, g, target);
-	for (t = 0; t < nt; t++)
-	{
-		tf[t] = (float) target[t];
-		wf[t] = (float) cat->weight[t];
-	}
-	for (j = 0; j < pop->n; j++)
-	{
-		const float4 *b = pop->genome + (Size) j * stride;
-		double		sum;
+	q.n = nt;
+	q.target = target;
+	q.weight = cat->weight;
+	q.wsum = cat->weight_sum;
+	ecs_genome_query_codes(&q);
+	/* an integer bound S is a lower bound of the L1 sum: S * l1_per_unit */
+	l1_per_unit = q.bound_scale * q.wsum;
 
-		if (j == self || (sex && pop->sex[j] && pop->sex[j] == sex))
-			continue;
-		if (n == m && l1_estimate(tf, wf, b, stride) > fbound)
-			continue;
-		sum = ecs_weighted_l1(target, cat->weight, b, nt);
-		if (n == m && sum > bound)
-			continue;
-		list_insert(list, &n, m, sum, ecs_score_from_l1(sum, cat->weight_sum), POP_ID(pop, j));
-		if (n == m)
+	/* c = -1: the agents without codes; then chunks of POP_CHUNK agents */
+	for (c = -1; c < pop->n; c = (c < 0 ? 0 : c + POP_CHUNK))
+	{
+		int			nb;
+
+		CHECK_FOR_INTERRUPTS();
+		if (c < 0)
+			nb = pop->nnocode;
+		else
+			nb = ecs_genome_bounds_below(&q, pop->codes + (Size) c * ECS_GI_CODES,
+										 Min(POP_CHUNK, pop->n - c), cut, bounds, idx);
+		for (i = 0; i < nb; i++)
 		{
-			bound = list[m - 1].l1 * (1.0 + 1e-9) + 1e-12;
-			fbound = (float) (list[m - 1].l1 * (1.0 + 1e-4) + 1e-4);
+			int			j = c < 0 ? pop->nocode[i] : c + idx[i];
+			double		sum;
+
+			if (j == self || (sex && pop->sex[j] && pop->sex[j] == sex) ||
+				(c >= 0 && !pop->coded[j]))
+				continue;
+			sum = ecs_weighted_l1(target, cat->weight, pop->genome + (Size) j * stride, nt);
+			if (n == m && sum > bound)
+				continue;
+			list_insert(list, &n, m, sum, ecs_score_from_l1(sum, cat->weight_sum), POP_ID(pop, j));
+			if (n == m)
+			{
+				bound = list[m - 1].l1 * (1.0 + 1e-9) + 1e-12;
+				if (l1_per_unit > 0.0)
+					cut = (uint32) Min(floor(bound / l1_per_unit) + 1.0, (double) PG_UINT32_MAX);
+			}
 		}
 	}
 	pfree(target);
-	pfree(tf);
-	pfree(wf);
+	pfree(bounds);
+	pfree(idx);
 	return n;
 }
 

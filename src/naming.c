@@ -16,14 +16,25 @@
  *	- The spirit and its components are read with one SPI query (a saved
  *	  plan with $1), read_only, in the caller's snapshot, so privileges and
  *	  row-level security on the naming tables hold.
- *	- Parts read are cached by the caller (fn_extra for the SQL function) in
- *	  a child of the caller's context, keyed by the local transaction, the
- *	  active snapshot's xmin/xmax and command id: within one statement a
- *	  spirit is read once (ecs_spawn names thousands of agents in one
- *	  INSERT), and any committed or own change to the tables, which moves
- *	  one of those, makes the next call read again.
- *	- Memory: the cache holds at most NAME_CACHE_SLOTS spirits; each call
- *	  allocates only its result in the caller's context.
+ *	- Parts read are cached for the backend (one cache, a child of
+ *	  TopMemoryContext, at most NAME_CACHE_SLOTS spirits) and reused while
+ *	  they are provably what the SPI query would read again:
+ *	    . same user (privileges), and row-level security applies to neither
+ *	      naming table for that user -- policies may depend on settings or
+ *	      functions, so with RLS the cache lasts at most one top-level
+ *	      statement (and one snapshot and command id of it);
+ *	    . an MVCC snapshot with the same xmin, xmax and in-progress lists:
+ *	      every xid below xmax is then equally visible (commit status never
+ *	      changes), so both snapshots see the same committed rows;
+ *	    . when the transaction that filled the cache had an xid (may have
+ *	      written), the same local transaction and command id as well.
+ *	      A writer's commit or abort moves xmax past every older snapshot,
+ *	      so its changes are never missed.
+ *	  So ecs_spawn names thousands of agents with one read per spirit, and
+ *	  single calls (ecs_generate_name, ecs_breed) skip the read while the
+ *	  database is quiet; any committed or own change reads again.
+ *	- Memory: each call allocates only its result in the caller's context;
+ *	  a key mismatch resets the cache's context.
  *
  * IDENTIFICATION
  *		src/naming.c
@@ -32,6 +43,8 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "ecs_agents.h"
@@ -43,7 +56,9 @@
 #include "storage/proc.h"
 #include "utils/builtins.h"
 #include "utils/formatting.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/rls.h"
 #include "utils/snapmgr.h"
 
 #if PG_VERSION_NUM >= 150000
@@ -83,16 +98,33 @@ typedef struct NameSpirit
 	double	   *cum[NAME_NTYPES];
 } NameSpirit;
 
-struct EcsNameParts
+/*
+ * The backend's cache and its key (see the file header).  xip and subxip
+ * are copies in cxt.
+ */
+typedef struct NameCache
 {
 	MemoryContext cxt;			/* holds the slots' contents */
-	LocalTransactionId lxid;	/* key: see the file header */
+	MemoryContext keycxt;		/* holds xip and subxip */
+	bool		valid;			/* key filled */
+	Oid			userid;
+	bool		rls;			/* RLS applied to a naming table */
+	LocalTransactionId lxid;	/* InvalidLocalTransactionId: any */
+	TimestampTz stmt_start;		/* with rls: the statement's start */
+	CommandId	curcid;
 	TransactionId xmin;
 	TransactionId xmax;
-	CommandId	curcid;
+	uint32		xcnt;
+	int32		subxcnt;
+	bool		suboverflowed;
+	bool		recovery;
+	TransactionId *xip;
+	TransactionId *subxip;
 	int			nslots;
 	NameSpirit	slots[NAME_CACHE_SLOTS];
-};
+} NameCache;
+
+static NameCache *name_cache = NULL;
 
 /*
  * The spirit row (k = 0) then its components and the shared ones (k = 1),
@@ -263,33 +295,104 @@ pick(const NameSpirit *s, int t, double u)
 	return s->values[t][lo];
 }
 
-/* is the cache still valid for the current snapshot?  resets it if not */
-static void
-check_cache_key(EcsNameParts *c)
+/*
+ * Whether row-level security applies to ecs.<relname> for the current user
+ * (true too when the table cannot be found: then no caching).
+ */
+static bool
+rls_applies(Oid nsp, const char *relname)
 {
-	Snapshot	snap = ActiveSnapshotSet() ? GetActiveSnapshot() : NULL;
+	Oid			relid = OidIsValid(nsp) ? get_relname_relid(relname, nsp) : InvalidOid;
 
-	if (snap != NULL &&
-		c->lxid == ECS_MY_LXID &&
-		c->xmin == snap->xmin && c->xmax == snap->xmax &&
-		c->curcid == snap->curcid)
-		return;
-	MemoryContextReset(c->cxt);
-	c->nslots = 0;
-	if (snap != NULL)
+	return !OidIsValid(relid) ||
+		check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED;
+}
+
+/* does the key of c match the current call?  see the file header */
+static bool
+cache_key_matches(NameCache *c, Snapshot snap, Oid userid, bool rls, bool own_xid)
+{
+	if (!c->valid || c->userid != userid || c->rls != rls)
+		return false;
+	if (c->xmin != snap->xmin || c->xmax != snap->xmax ||
+		c->xcnt != snap->xcnt || c->subxcnt != snap->subxcnt ||
+		c->suboverflowed != snap->suboverflowed ||
+		c->recovery != snap->takenDuringRecovery)
+		return false;
+	if (c->xcnt > 0 && memcmp(c->xip, snap->xip, sizeof(TransactionId) * c->xcnt) != 0)
+		return false;
+	if (c->subxcnt > 0 &&
+		memcmp(c->subxip, snap->subxip, sizeof(TransactionId) * c->subxcnt) != 0)
+		return false;
+	if (rls && c->stmt_start != GetCurrentStatementStartTimestamp())
+		return false;
+	if (c->lxid != InvalidLocalTransactionId)
+		return c->lxid == ECS_MY_LXID && c->curcid == snap->curcid;
+	/* filled by a transaction without writes: valid unless we have written */
+	return !own_xid;
+}
+
+/*
+ * The cache, valid for the current call: kept when its key matches, else
+ * emptied and keyed anew (or left unkeyed, so never matching, without an
+ * MVCC snapshot).
+ */
+static NameCache *
+current_cache(void)
+{
+	NameCache  *c = name_cache;
+	Snapshot	snap = ActiveSnapshotSet() ? GetActiveSnapshot() : NULL;
+	Oid			userid = GetUserId();
+	bool		own_xid = TransactionIdIsValid(GetTopTransactionIdIfAny());
+	bool		rls;
+	Oid			nsp;
+
+	if (c == NULL)
 	{
-		c->lxid = ECS_MY_LXID;
-		c->xmin = snap->xmin;
-		c->xmax = snap->xmax;
-		c->curcid = snap->curcid;
+		c = MemoryContextAllocZero(TopMemoryContext, sizeof(NameCache));
+		c->cxt = AllocSetContextCreate(TopMemoryContext, "ecs name parts",
+									   ALLOCSET_SMALL_SIZES);
+		c->keycxt = AllocSetContextCreate(TopMemoryContext, "ecs name parts key",
+										  ALLOCSET_SMALL_SIZES);
+		name_cache = c;
 	}
-	else
-		c->lxid = InvalidLocalTransactionId;	/* never matches */
+	nsp = get_namespace_oid("ecs", true);
+	rls = rls_applies(nsp, "naming_spirits") || rls_applies(nsp, "naming_components");
+
+	if (snap != NULL && snap->snapshot_type == SNAPSHOT_MVCC &&
+		cache_key_matches(c, snap, userid, rls, own_xid))
+		return c;
+
+	MemoryContextReset(c->cxt);
+	MemoryContextReset(c->keycxt);
+	c->nslots = 0;
+	c->valid = false;
+	if (snap == NULL || snap->snapshot_type != SNAPSHOT_MVCC)
+		return c;
+	c->userid = userid;
+	c->rls = rls;
+	c->lxid = (own_xid || rls) ? ECS_MY_LXID : InvalidLocalTransactionId;
+	c->stmt_start = GetCurrentStatementStartTimestamp();
+	c->curcid = snap->curcid;
+	c->xmin = snap->xmin;
+	c->xmax = snap->xmax;
+	c->xcnt = snap->xcnt;
+	c->subxcnt = snap->subxcnt;
+	c->suboverflowed = snap->suboverflowed;
+	c->recovery = snap->takenDuringRecovery;
+	c->xip = MemoryContextAlloc(c->keycxt, sizeof(TransactionId) * Max(c->xcnt, 1));
+	if (c->xcnt > 0)
+		memcpy(c->xip, snap->xip, sizeof(TransactionId) * c->xcnt);
+	c->subxip = MemoryContextAlloc(c->keycxt, sizeof(TransactionId) * Max(c->subxcnt, 1));
+	if (c->subxcnt > 0)
+		memcpy(c->subxip, snap->subxip, sizeof(TransactionId) * c->subxcnt);
+	c->valid = true;
+	return c;
 }
 
 /* find the spirit in the cache, or read it; NULL when it does not exist */
 static NameSpirit *
-lookup_spirit(EcsNameParts *c, const char *spirit, bool *connected)
+lookup_spirit(NameCache *c, const char *spirit, bool *connected)
 {
 	NameSpirit *slot;
 	int			i;
@@ -324,10 +427,9 @@ lookup_spirit(EcsNameParts *c, const char *spirit, bool *connected)
 }
 
 char *
-ecs_name_generate(EcsNameParts **cachep, MemoryContext cxt,
-				  const char *spirit, uint64 seed, bool require_enabled)
+ecs_name_generate(const char *spirit, uint64 seed, bool require_enabled)
 {
-	EcsNameParts *c = *cachep;
+	NameCache  *c;
 	MemoryContext callercxt = CurrentMemoryContext;
 	NameSpirit *s;
 	bool		connected = false;
@@ -338,15 +440,7 @@ ecs_name_generate(EcsNameParts **cachep, MemoryContext cxt,
 	StringInfoData given;
 	StringInfoData out;
 
-	if (c == NULL)
-	{
-		c = MemoryContextAllocZero(cxt, sizeof(EcsNameParts));
-		c->cxt = AllocSetContextCreate(cxt, "ecs name parts",
-									   ALLOCSET_SMALL_SIZES);
-		c->lxid = InvalidLocalTransactionId;
-		*cachep = c;
-	}
-	check_cache_key(c);
+	c = current_cache();
 
 	s = lookup_spirit(c, spirit, &connected);
 	if (s == NULL || (require_enabled && !s->enabled))
@@ -425,13 +519,12 @@ PG_FUNCTION_INFO_V1(ecs_generate_name);
  * ecs_generate_name(spirit text, seed bigint DEFAULT NULL) returns text
  *		A name for an agent of an enabled spirit; deterministic for a seed,
  *		random for a NULL seed; NULL for a NULL spirit.  P0002 for an unknown
- *		spirit, 55000 for a disabled one.  The spirit's parts are cached in
- *		fn_extra for the rest of the statement (see the file header).
+ *		spirit, 55000 for a disabled one.  The spirit's parts are cached
+ *		(see the file header).
  */
 Datum
 ecs_generate_name(PG_FUNCTION_ARGS)
 {
-	EcsNameParts *cache;
 	char	   *spirit;
 	uint64		seed;
 	char	   *name;
@@ -441,8 +534,6 @@ ecs_generate_name(PG_FUNCTION_ARGS)
 	spirit = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	seed = PG_ARGISNULL(1) ? ecs_name_random_seed() : (uint64) PG_GETARG_INT64(1);
 
-	cache = (EcsNameParts *) fcinfo->flinfo->fn_extra;
-	name = ecs_name_generate(&cache, fcinfo->flinfo->fn_mcxt, spirit, seed, true);
-	fcinfo->flinfo->fn_extra = cache;
+	name = ecs_name_generate(spirit, seed, true);
 	PG_RETURN_TEXT_P(cstring_to_text(name));
 }

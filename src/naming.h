@@ -13,21 +13,17 @@
 
 #include "postgres.h"
 
-/* the components of one spirit, cached per call site; see naming.c */
-typedef struct EcsNameParts EcsNameParts;
-
 /*
  * ecs_name_generate
  *		Name for an agent of spirit (NULL: shared components only, no
- *		"of the ..." part), deterministic for seed.  *cachep is a cache the
- *		caller keeps (NULL at first) in memory context cxt.  With
+ *		"of the ..." part), deterministic for seed.  The components read
+ *		are cached for the backend while provably unchanged (naming.c).  With
  *		require_enabled, an unknown spirit raises P0002 and a disabled one
  *		55000; without it, a disabled spirit is named normally (unknown still
  *		raises P0002).  Connected to SPI or not; the result is a palloc'd
  *		string in the caller's current memory context.
  */
-extern char *ecs_name_generate(EcsNameParts **cachep, MemoryContext cxt,
-							   const char *spirit, uint64 seed,
+extern char *ecs_name_generate(const char *spirit, uint64 seed,
 							   bool require_enabled);
 
 /* a seed for callers that were given none (not reproducible) */

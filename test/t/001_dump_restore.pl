@@ -113,7 +113,7 @@ is($seq_dst, $seq_src, 'sequence positions restored');
 # the extension itself is restored as an extension, not as loose objects
 is( $node->safe_psql('ecs_dst',
 		"SELECT extversion FROM pg_extension WHERE extname = 'ecs_agents'"),
-	'1.0', 'extension restored as ecs_agents 1.0');
+	'1.1', 'extension restored as ecs_agents 1.1');
 is( $node->safe_psql('ecs_dst',
 		"SELECT count(*) FROM ecs.trait_catalog WHERE builtin"),
 	'16', 'builtin traits come from CREATE EXTENSION, once');

@@ -7,10 +7,9 @@
 #		CREATE EXTENSION makes (the \dx+ member list, and every function's
 #		definition and markings).
 #
-#		Ready for the first upgrade script: while the default version is
-#		1.0 the update is a no-op and the test checks that; once
-#		ecs_agents--1.0--1.1.sql exists (and ecs_agents--1.0.sql is kept
-#		frozen beside it), the same test exercises the real path.
+#		1.0 -> 1.1 adds the genome index (access method, operator, the
+#		index on ecs.agents) and makes the social indexes covering; the
+#		test also compares every index definition in schema ecs.
 #
 # IDENTIFICATION
 #		test/t/005_upgrade.pl
@@ -90,6 +89,15 @@ SELECT table_name, column_name, data_type, is_nullable
 };
 is($node->safe_psql('old_db', $columns_q), $node->safe_psql('fresh_db', $columns_q),
 	'every table and column of a fresh install');
+
+my $indexes_q = q{
+SELECT indexdef FROM pg_indexes WHERE schemaname = 'ecs' ORDER BY 1
+};
+is($node->safe_psql('old_db', $indexes_q), $node->safe_psql('fresh_db', $indexes_q),
+	'every index of a fresh install, with its definition');
+is($node->safe_psql('old_db', "SELECT ecs_genome_index_check('ecs.agents_genome_idx')"),
+	$node->safe_psql('old_db', 'SELECT count(*) FROM ecs.agents'),
+	'the genome index built by the update covers every agent');
 
 # and it works: a read and a write after the update
 is($node->safe_psql('old_db', "SELECT count(*) FROM ecs_find_mates('kid1', 3)"), '3',

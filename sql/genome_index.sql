@@ -1,0 +1,231 @@
+--
+-- genome_index: the ecs_genome index access method and the <~> operator.
+-- ORDER BY genome <~> query through the index must give exactly what a
+-- sort gives (same distances in the same order, every row once), with ties,
+-- short and odd genomes, after inserts, updates, deletes, VACUUM and
+-- REINDEX, with both bound kernels; ecs_find_mates must answer the same
+-- with and without the index on ecs.agents.
+--
+\set SHOW_CONTEXT never
+\set ON_ERROR_ROLLBACK on
+SET extra_float_digits = 0;
+\i test/fixtures/pedigree.sql
+
+-- the operator: sum w |target - genome| / sum w
+SELECT ecs_genome_query(ARRAY[0.5, 0.25], ARRAY[1, 3]) AS query;
+SELECT '{0.5,0.5}'::real[] <~> ecs_genome_query(ARRAY[0.5, 0.25], ARRAY[1, 3]) AS d;
+SELECT '{1,0}'::real[] <~> '{0,1,2,2}'::float8[] AS farthest, '{0,1}'::real[] <~> '{0,1,2,2}'::float8[] AS same;
+-- a genome of another length, or not a plain real[], has no distance
+SELECT '{0.5}'::real[] <~> '{0.5,0.25,1,3}'::float8[] IS NULL AS shorter,
+       '{0.5,NULL}'::real[] <~> '{0.5,0.25,1,3}'::float8[] IS NULL AS with_null,
+       '{{0.5,0.5}}'::real[] <~> '{0.5,0.25,1,3}'::float8[] IS NULL AS two_dims;
+-- 1 - distance is the trait score, bit for bit
+SELECT count(*) AS agents,
+       count(*) FILTER (WHERE 1 - (a.genome <~> ecs_mate_query('px9_0'))
+                              = (ecs_compatibility_explain('px9_0', a.agent_id)).trait_score) AS same
+  FROM ecs.agents a WHERE a.agent_id <> 'px9_0';
+-- bad queries: 22023
+SELECT '{0.5}'::real[] <~> '{0.5,1,2}'::float8[];
+\echo sqlstate: :SQLSTATE
+SELECT '{0.5}'::real[] <~> '{0.5,-1}'::float8[];
+\echo sqlstate: :SQLSTATE
+SELECT '{0.5}'::real[] <~> '{0.5,0}'::float8[];
+\echo sqlstate: :SQLSTATE
+SELECT '{0.5}'::real[] <~> '{NaN,1}'::float8[];
+\echo sqlstate: :SQLSTATE
+SELECT '{0.5}'::real[] <~> '{0.5,Infinity}'::float8[];
+\echo sqlstate: :SQLSTATE
+SELECT '{0.5}'::real[] <~> '{0.5,NULL}'::float8[];
+\echo sqlstate: :SQLSTATE
+SELECT '{0.5}'::real[] <~> '{{0.5,1}}'::float8[];
+\echo sqlstate: :SQLSTATE
+SELECT ecs_genome_query(ARRAY[0.5], ARRAY[1, 2]);
+\echo sqlstate: :SQLSTATE
+SELECT ecs_mate_query('no such agent');
+\echo sqlstate: :SQLSTATE
+SELECT ecs_mate_query('nobody');
+\echo sqlstate: :SQLSTATE
+
+-- a table of its own: 16-value genomes on a coarse grid (many exact ties
+-- and duplicates), plus rows the index cannot code: NULL, short, 2-D, out
+-- of [0,1], NaN
+CREATE TABLE gi_rows (id int PRIMARY KEY, genome real[]);
+INSERT INTO gi_rows
+SELECT i, ARRAY(SELECT (floor(ecs_random(i, t) * 5) / 4)::real FROM generate_series(1, 16) t)
+  FROM generate_series(1, 3000) i;
+INSERT INTO gi_rows VALUES
+    (9001, NULL), (9002, '{0.5,0.5}'), (9003, '{{0.5,0.5}}'),
+    (9004, array_fill(1.5::real, ARRAY[16])), (9005, array_fill('NaN'::real, ARRAY[16])),
+    (9006, array_fill(0.5::real, ARRAY[20])), (9007, '{0.1,NULL,0.3,0.4,0.5,0.6,0.7,0.8,0.9,1,0,0,0,0,0,0}');
+CREATE INDEX gi_rows_idx ON gi_rows USING ecs_genome (genome);
+SELECT ecs_genome_index_check('gi_rows_idx') AS live_entries;
+
+-- queries: 12 random points, weights like the catalog's, one with zero weights
+CREATE TABLE gi_queries AS
+SELECT q, ecs_genome_query(ARRAY(SELECT ecs_random(1000 + q, t) FROM generate_series(1, 16) t),
+                           ARRAY(SELECT CASE WHEN q = 12 AND t > 8 THEN 0 ELSE 0.5 + ecs_random(2000 + q, t) END
+                                   FROM generate_series(1, 16) t)) AS query
+  FROM generate_series(1, 12) q;
+
+-- index order vs sort order: distances of the first k rows, and the rows
+-- of a full ordered scan (every row exactly once, through several passes)
+CREATE FUNCTION pg_temp.ordered(q float8[], k int) RETURNS float8[]
+LANGUAGE sql AS $$
+    SELECT array_agg(d ORDER BY n) FROM (
+        SELECT genome <~> q AS d, row_number() OVER () AS n
+          FROM (SELECT genome FROM gi_rows ORDER BY genome <~> q LIMIT k) s) t
+$$;
+CREATE FUNCTION pg_temp.all_ids(q float8[]) RETURNS int[]
+LANGUAGE sql AS $$
+    SELECT array_agg(id ORDER BY id) FROM (SELECT id FROM gi_rows ORDER BY genome <~> q) s
+$$;
+CREATE TEMP TABLE cmp (k int, q int, via text, d float8[], ids int[]);
+-- per k: queries whose first k distances agree (k = 0: the full scan
+-- returned every row exactly once)
+CREATE FUNCTION pg_temp.compare() RETURNS TABLE (k int, queries bigint, agree bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+    r record;
+    n int;
+BEGIN
+    TRUNCATE cmp;
+    FOR r IN SELECT * FROM gi_queries LOOP
+        FOREACH n IN ARRAY ARRAY[1, 5, 100, 2000] LOOP
+            SET LOCAL enable_seqscan = off;
+            INSERT INTO cmp VALUES (n, r.q, 'index', pg_temp.ordered(r.query, n));
+            SET LOCAL enable_seqscan = on;
+            SET LOCAL enable_indexscan = off;
+            INSERT INTO cmp VALUES (n, r.q, 'sort', pg_temp.ordered(r.query, n));
+            RESET enable_indexscan;
+        END LOOP;
+        SET LOCAL enable_seqscan = off;
+        INSERT INTO cmp VALUES (0, r.q, 'index', NULL, pg_temp.all_ids(r.query));
+        RESET enable_seqscan;
+    END LOOP;
+    RETURN QUERY
+    SELECT i.k, count(*),
+           count(*) FILTER (WHERE CASE WHEN i.k = 0 THEN i.ids = (SELECT array_agg(id ORDER BY id) FROM gi_rows)
+                                       ELSE i.d = s.d END)
+      FROM cmp i LEFT JOIN cmp s ON s.k = i.k AND s.q = i.q AND s.via = 'sort'
+     WHERE i.via = 'index'
+     GROUP BY i.k ORDER BY i.k;
+END
+$$;
+
+-- the plans
+SET enable_seqscan = off;
+EXPLAIN (COSTS OFF) SELECT id FROM gi_rows ORDER BY genome <~> '{0.5,1}'::float8[] LIMIT 5;
+EXPLAIN (COSTS OFF) SELECT id FROM gi_rows ORDER BY genome <~> '{0.5,1}'::float8[];
+RESET enable_seqscan;
+-- an index is no use without ORDER BY <~>
+EXPLAIN (COSTS OFF) SELECT id FROM gi_rows WHERE genome IS NOT NULL;
+
+-- with the backend copy of the index (the default; from the second scan of
+-- an unchanged index on), without it, and with the scalar kernel
+SELECT * FROM pg_temp.compare();
+SET ecs_agents.genome_index_cache = off;
+SELECT * FROM pg_temp.compare();
+RESET ecs_agents.genome_index_cache;
+SET ecs_agents.genome_index_simd = off;
+SELECT * FROM pg_temp.compare();
+RESET ecs_agents.genome_index_simd;
+
+-- a NULL query: every row, distance NULL
+SET enable_seqscan = off;
+SELECT count(*) AS rows, count(*) FILTER (WHERE d IS NULL) AS null_distances
+  FROM (SELECT genome <~> NULL::float8[] AS d FROM gi_rows ORDER BY genome <~> NULL::float8[]) s;
+RESET enable_seqscan;
+
+-- updates, deletes, inserts, then VACUUM: freed slots are reused
+UPDATE gi_rows SET genome = ARRAY(SELECT (floor(ecs_random(id + 7, t) * 5) / 4)::real FROM generate_series(1, 16) t)
+ WHERE id % 6 = 0;
+DELETE FROM gi_rows WHERE id % 5 = 0;
+SELECT * FROM pg_temp.compare();
+VACUUM gi_rows;
+SELECT ecs_genome_index_check('gi_rows_idx') = (SELECT count(*) FROM gi_rows) AS vacuumed_counts_match;
+SELECT pg_relation_size('gi_rows_idx') AS size_before_refill \gset
+INSERT INTO gi_rows
+SELECT i, ARRAY(SELECT (floor(ecs_random(i, t) * 5) / 4)::real FROM generate_series(1, 16) t)
+  FROM generate_series(3001, 3500) i;
+SELECT pg_relation_size('gi_rows_idx') = :size_before_refill AS refilled_in_place;
+SELECT ecs_genome_index_check('gi_rows_idx') = (SELECT count(*) FROM gi_rows) AS refilled_counts_match;
+SELECT * FROM pg_temp.compare();
+REINDEX INDEX gi_rows_idx;
+SELECT ecs_genome_index_check('gi_rows_idx') = (SELECT count(*) FROM gi_rows) AS reindexed_counts_match;
+SELECT * FROM pg_temp.compare();
+
+-- a rolled-back insert leaves an entry whose row no snapshot sees
+BEGIN;
+INSERT INTO gi_rows VALUES (99999, array_fill(0.5::real, ARRAY[16]));
+ROLLBACK;
+SET enable_seqscan = off;
+SELECT count(*) FILTER (WHERE id = 99999) AS rolled_back_row
+  FROM (SELECT id FROM gi_rows ORDER BY genome <~> ecs_genome_query(array_fill(0.5::float8, ARRAY[16]),
+                                                                     array_fill(1::float8, ARRAY[16])) LIMIT 3) s;
+RESET enable_seqscan;
+
+-- the check refuses other relations
+SELECT ecs_genome_index_check('gi_rows_pkey');
+\echo sqlstate: :SQLSTATE
+SELECT ecs_genome_index_check('gi_rows');
+\echo sqlstate: :SQLSTATE
+DROP TABLE gi_rows, gi_queries;
+
+-- ecs_find_mates with the index and without it: same answers, on the
+-- pedigree fixture (related candidates, ties in trait score)
+SELECT ecs_genome_index_check('ecs.agents_genome_idx') >= (SELECT count(*) FROM ecs.agents) AS agents_indexed;
+-- (sequential scans off, so that the planner takes the index even for this
+-- small table; the first calls of the session plan the candidate query)
+BEGIN;
+SET LOCAL enable_seqscan = off;
+CREATE TEMP TABLE with_index AS
+SELECT a.agent_id AS a, m.* FROM ecs.agents a, LATERAL ecs_find_mates(a.agent_id, 7) m;
+CREATE TEMP TABLE batch_with_index AS
+SELECT * FROM ecs_find_mates_batch(ARRAY(SELECT agent_id::text FROM ecs.agents), 7);
+SELECT pg_stat_get_xact_numscans('ecs.agents_genome_idx'::regclass) >= 240 AS index_scanned_per_search;
+COMMIT;
+-- without the index (dropped in a transaction that is rolled back)
+BEGIN;
+DROP INDEX ecs.agents_genome_idx;
+CREATE TEMP TABLE without_index AS
+SELECT a.agent_id AS a, m.* FROM ecs.agents a, LATERAL ecs_find_mates(a.agent_id, 7) m;
+CREATE TEMP TABLE batch_without_index AS
+SELECT * FROM ecs_find_mates_batch(ARRAY(SELECT agent_id::text FROM ecs.agents), 7);
+SELECT (SELECT count(*) FROM with_index) AS rows_with,
+       (SELECT count(*) FROM without_index) AS rows_without,
+       (SELECT count(*) FROM ((TABLE with_index EXCEPT TABLE without_index)
+                              UNION ALL (TABLE without_index EXCEPT TABLE with_index)) d) AS differences,
+       (SELECT count(*) FROM ((TABLE batch_with_index EXCEPT TABLE batch_without_index)
+                              UNION ALL (TABLE batch_without_index EXCEPT TABLE batch_with_index)) d) AS batch_differences;
+ROLLBACK;
+SELECT count(*) AS index_back FROM pg_indexes WHERE indexname = 'agents_genome_idx';
+DROP TABLE with_index, batch_with_index;
+
+-- when no candidate is eligible, ecs_find_mates reads rounds of 13, 52,
+-- 208, 832 and 3328 candidates, then the whole order through a cursor in
+-- chunks of 4096: 9,000 founders (about 4,500 of the other sex, more than
+-- the last round's 3,328) with max_relatedness 0 (nobody eligible)
+BEGIN;
+SELECT count(*) AS spawned FROM ecs_spawn(9000, 99, NULL, 'cur');
+SELECT min(agent_id) AS cur_id FROM ecs.agents WHERE agent_id LIKE 'cur%' \gset
+SELECT count(*) FILTER (WHERE a.sex <> s.sex) > 3328 AS candidates_past_the_rounds
+  FROM ecs.agents a, ecs.agents s WHERE s.agent_id = :'cur_id' AND a.active;
+SET LOCAL ecs_agents.max_relatedness = 0;
+SELECT count(*) AS mates_when_nobody_is_eligible FROM ecs_find_mates(:'cur_id', 5);
+RESET ecs_agents.max_relatedness;
+SELECT count(*) AS mates_otherwise FROM ecs_find_mates(:'cur_id', 5);
+ROLLBACK;
+
+-- a genome outside [0,1] (written with triggers off) has no codes: the
+-- index and the batch score it exactly, always; here it is px9_0's best mate
+BEGIN;
+SET LOCAL session_replication_role = replica;
+INSERT INTO ecs.agents (agent_id, generation, active, genome)
+SELECT 'pxodd', 0, true,
+       ARRAY(SELECT CASE WHEN t = 1 THEN 1.0001 ELSE q[t] END::real FROM generate_series(1, 16) t)
+  FROM ecs_mate_query('px9_0') q;
+SET LOCAL enable_seqscan = off;
+SELECT mate_id, rank FROM ecs_find_mates('px9_0', 2) ORDER BY rank;
+SELECT mate_id, rank FROM ecs_find_mates_batch(ARRAY['px9_0'], 2) ORDER BY rank;
+ROLLBACK;
+DELETE FROM ecs.agents WHERE agent_id LIKE 'px%';

@@ -1,0 +1,567 @@
+/*-------------------------------------------------------------------------
+ *
+ * genome_index_scan.c
+ *		ecs_genome index: the ordered scan (ORDER BY genome <~> query).
+ *
+ * A scan returns entries in ascending lower bound, in batches.  One pass
+ * reads every page (share lock, one page at a time), bounds every entry
+ * with the kernel (genome_code.c) and keeps the B entries of smallest key
+ * greater than the last key returned, where key = (bound, block, slot) is
+ * unique; the batch is then sorted and returned with xs_recheckorderby, so
+ * the executor computes exact distances and reorders (results are exact
+ * whatever the bounds, as long as they are lower bounds in ascending
+ * order).  If the executor wants more than a batch (a LIMIT past it, or
+ * filters rejecting candidates), the next pass keeps 4B entries, and so on
+ * up to ECS_GI_BATCH_MAX: memory is bounded by that, passes grow
+ * geometrically.
+ *
+ * Concurrency: entries never move (VACUUM frees slots in place), so keys
+ * are stable between passes; a slot reused after the scan started holds an
+ * entry whose heap tuple the scan's MVCC snapshot cannot see, so it is
+ * harmless whether or not it is returned.  Only MVCC snapshots are
+ * accepted (an ordering scan always has one).
+ *
+ * IDENTIFICATION
+ *		src/genome_index_scan.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/relscan.h"
+#include "ecs_agents.h"
+#include "genome_index.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/bufmgr.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+
+#define ECS_GI_BATCH_FIRST	64
+#define ECS_GI_BATCH_MAX	65536
+
+typedef struct GiCandidate
+{
+	uint64		key;			/* bound << 32 | block << 10 | slot */
+	ItemPointerData tid;
+} GiCandidate;
+
+typedef struct GiScan
+{
+	MemoryContext cxt;			/* query and candidates, reset per rescan */
+	bool		started;
+	bool		qnull;			/* NULL query: every entry, distance NULL */
+	ArrayType  *qarr;			/* copy of the query */
+	EcsGenomeQuery q;
+	int			batch;			/* B */
+	GiCandidate *cand;			/* [2B] */
+	int			ncand;
+	int			next;			/* next to return */
+	bool		more;			/* a further pass may find entries */
+	bool		has_low;
+	uint64		low;			/* keys returned so far are <= low */
+	BlockNumber nblocks;		/* pages when the scan started */
+	struct GiCache *cache;		/* the backend cache the scan reads, or NULL */
+	uint64		cutoff;			/* of the pass: keys at or above it are out */
+	bool		full;			/* the pass dropped entries */
+	uint16		idx[ECS_GI_SLOTS];	/* one page's entries below the cutoff */
+	uint32		bounds[ECS_GI_SLOTS];
+} GiScan;
+
+StaticAssertDecl(ECS_GI_SLOTS <= 1024, "slot numbers take 10 bits of a key");
+
+static int
+cand_cmp(const void *a, const void *b)
+{
+	uint64		x = ((const GiCandidate *) a)->key;
+	uint64		y = ((const GiCandidate *) b)->key;
+
+	return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+IndexScanDesc
+ecs_gi_beginscan(Relation r, int nkeys, int norderbys)
+{
+	IndexScanDesc scan = RelationGetIndexScan(r, nkeys, norderbys);
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "ecs_genome scan",
+											  ALLOCSET_DEFAULT_SIZES);
+	GiScan	   *so = palloc0(sizeof(GiScan));
+
+	if (nkeys != 0 || norderbys != 1)
+		elog(ERROR, "an ecs_genome index answers only ORDER BY genome <~> query");
+	so->cxt = cxt;
+	scan->opaque = so;
+	scan->xs_orderbyvals = palloc0(sizeof(Datum));
+	scan->xs_orderbynulls = palloc(sizeof(bool));
+	scan->xs_orderbynulls[0] = true;
+	return scan;
+}
+
+void
+ecs_gi_rescan(IndexScanDesc scan, ScanKey keys, int nkeys,
+			  ScanKey orderbys, int norderbys)
+{
+	GiScan	   *so = (GiScan *) scan->opaque;
+	MemoryContext cxt = so->cxt;
+
+	if (orderbys && scan->numberOfOrderBys > 0)
+		memmove(scan->orderByData, orderbys, scan->numberOfOrderBys * sizeof(ScanKeyData));
+	MemoryContextReset(cxt);
+	memset(so, 0, offsetof(GiScan, idx));
+	so->cxt = cxt;
+}
+
+/*
+ * Rearrange c[0..n) so that c[0..k) holds its k smallest keys (in any
+ * order); returns the largest of them.  Quickselect: O(n) on average.
+ */
+static uint64
+select_smallest(GiCandidate *c, int n, int k)
+{
+	int			lo = 0,
+				hi = n - 1;
+	uint64		max = 0;
+	int			i;
+
+	while (lo < hi)
+	{
+		uint64		pivot = c[lo + (hi - lo) / 2].key;
+		int			l = lo,
+					r = hi;
+
+		while (l <= r)
+		{
+			while (c[l].key < pivot)
+				l++;
+			while (c[r].key > pivot)
+				r--;
+			if (l <= r)
+			{
+				GiCandidate t = c[l];
+
+				c[l] = c[r];
+				c[r] = t;
+				l++;
+				r--;
+			}
+		}
+		if (k - 1 <= r)
+			hi = r;
+		else if (k - 1 >= l)
+			lo = l;
+		else
+			break;
+	}
+	for (i = 0; i < k; i++)
+		max = Max(max, c[i].key);
+	return max;
+}
+
+/*
+ * The backend cache: a copy of one index's slots (codes, TIDs, states) in
+ * local memory, so that a scan streams contiguous memory instead of
+ * locking every page through the buffer manager.  It is valid while the
+ * metapage's change counter is the one read before the copy and read again
+ * after it (an insert bumps the counter in the WAL record of its page
+ * change, under the metapage lock; VACUUM bumps it when done, and the
+ * slots it frees only hold dead tuples' TIDs).  A scan checks the counter
+ * under the metapage share lock when it starts; it builds a cache only when
+ * the counter did not move since the previous scan of that index in this
+ * backend (a stable index), so a write-heavy index is scanned through its
+ * buffers.  Scans pin the cache they read (a reset callback on their
+ * memory unpins it, also on error); a replaced cache is freed when its last
+ * scan is done.  Memory: 23 bytes per entry (about 23 MB per million
+ * rows), one cache per backend, none for indexes past ECS_GI_CACHE_MAX.
+ */
+#define ECS_GI_CACHE_MAX	((Size) 1 << 30)
+
+typedef struct GiCachePage
+{
+	BlockNumber blk;
+	int			start;			/* first slot's position in the arrays */
+	int			n;				/* slots 0..n-1 of the page */
+	bool		regular;
+} GiCachePage;
+
+typedef struct GiCache
+{
+	MemoryContext cxt;
+	RelFileNode node;
+	uint64		changes;
+	BlockNumber nblocks;		/* pages of the index when copied */
+	int			pins;
+	bool		current;		/* still the backend's cache */
+	int			npages;
+	GiCachePage *pages;
+	uint8	   *codes;			/* [slot][ECS_GI_CODES] */
+	ItemPointerData *tids;
+	uint8	   *states;
+} GiCache;
+
+/* the backend's cache, and the counter its index had at the last scan */
+static GiCache *gi_cache = NULL;
+static RelFileNode gi_seen_node;
+static uint64 gi_seen_changes = PG_UINT64_MAX;
+
+static void
+cache_release(GiCache *c)
+{
+	if (--c->pins == 0 && !c->current)
+		MemoryContextDelete(c->cxt);
+}
+
+static void
+cache_unpin_callback(void *arg)
+{
+	cache_release((GiCache *) arg);
+}
+
+static void
+cache_drop(void)
+{
+	if (gi_cache == NULL)
+		return;
+	gi_cache->current = false;
+	if (gi_cache->pins == 0)
+		MemoryContextDelete(gi_cache->cxt);
+	gi_cache = NULL;
+}
+
+/*
+ * cache_build
+ *		Copy the index's slots; NULL if the counter moved meanwhile (the
+ *		copy may then miss an entry) or the index is too large.
+ */
+static GiCache *
+cache_build(Relation index, uint64 changes, BlockNumber nblocks)
+{
+	MemoryContext cxt;
+	GiCache    *c;
+	BlockNumber blk;
+	int			total = 0;
+	Buffer		metabuf;
+	uint64		after;
+
+	if ((Size) nblocks * ECS_GI_SLOTS * (ECS_GI_CODES + sizeof(ItemPointerData) + 1) > ECS_GI_CACHE_MAX)
+		return NULL;
+	/* under the caller's memory until complete: an error frees it */
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "ecs_genome cache", ALLOCSET_DEFAULT_SIZES);
+	c = MemoryContextAllocZero(cxt, sizeof(GiCache));
+	c->cxt = cxt;
+	c->node = index->rd_node;
+	c->changes = changes;
+	c->nblocks = nblocks;
+	c->current = true;
+	c->pages = MemoryContextAllocHuge(cxt, sizeof(GiCachePage) * Max(nblocks, 1));
+	c->codes = MemoryContextAllocHuge(cxt, (Size) Max(nblocks, 1) * ECS_GI_SLOTS * ECS_GI_CODES);
+	c->tids = MemoryContextAllocHuge(cxt, sizeof(ItemPointerData) * (Size) Max(nblocks, 1) * ECS_GI_SLOTS);
+	c->states = MemoryContextAllocHuge(cxt, (Size) Max(nblocks, 1) * ECS_GI_SLOTS);
+	{
+		for (blk = ECS_GI_METAPAGE_BLKNO + 1; blk < nblocks; blk++)
+		{
+			Buffer		buf;
+			Page		page;
+			EcsGiPageOpaque *o;
+			GiCachePage *cp;
+
+			CHECK_FOR_INTERRUPTS();
+			buf = ReadBuffer(index, blk);
+			LockBuffer(buf, BUFFER_LOCK_SHARE);
+			page = BufferGetPage(buf);
+			o = EcsGiOpaque(page);
+			if (PageIsNew(page) || o->nused == 0)
+			{
+				UnlockReleaseBuffer(buf);
+				continue;
+			}
+			if (o->page_id != ECS_GI_PAGE_ID || o->nused > ECS_GI_SLOTS)
+				ereport(ERROR,
+						(errcode(ERRCODE_INDEX_CORRUPTED),
+						 errmsg("index \"%s\" contains a corrupted page at block %u",
+								RelationGetRelationName(index), blk),
+						 errhint("Please REINDEX it.")));
+			cp = &c->pages[c->npages++];
+			cp->blk = blk;
+			cp->start = total;
+			cp->n = o->nused;
+			cp->regular = EcsGiPageRegular(o);
+			memcpy(c->codes + (Size) total * ECS_GI_CODES, EcsGiCodes(page), (Size) o->nused * ECS_GI_CODES);
+			memcpy(c->tids + total, EcsGiTids(page), sizeof(ItemPointerData) * o->nused);
+			memcpy(c->states + total, EcsGiStates(page), o->nused);
+			total += o->nused;
+			UnlockReleaseBuffer(buf);
+		}
+	}
+
+	metabuf = ReadBuffer(index, ECS_GI_METAPAGE_BLKNO);
+	LockBuffer(metabuf, BUFFER_LOCK_SHARE);
+	after = EcsGiMeta(BufferGetPage(metabuf))->changes;
+	UnlockReleaseBuffer(metabuf);
+	if (after != changes)
+	{
+		MemoryContextDelete(cxt);
+		return NULL;
+	}
+	MemoryContextSetParent(cxt, TopMemoryContext);
+	return c;
+}
+
+/*
+ * The entries of one page (n slots, from a buffer or the cache) whose key
+ * is below the pass's cutoff and above so->low go to the candidates.
+ */
+static void
+pass_page(GiScan *so, BlockNumber blk, int n, bool regular, const uint8 *codes,
+		  const uint8 *states, const ItemPointerData *tids)
+{
+	int			cap = 2 * so->batch;
+	int			m,
+				j;
+
+	if (so->qnull)
+	{
+		/* every slot, bound 0; free ones are skipped below */
+		for (m = 0; m < n; m++)
+		{
+			so->bounds[m] = 0;
+			so->idx[m] = (uint16) m;
+		}
+		regular = false;
+	}
+	else
+		m = ecs_genome_bounds_below(&so->q, codes, n,
+									regular ? (uint32) (so->cutoff >> 32) : PG_UINT32_MAX,
+									so->bounds, so->idx);
+	for (j = 0; j < m; j++)
+	{
+		int			i = so->idx[j];
+		uint64		bound = so->bounds[j];
+		uint64		key;
+
+		if (!regular)
+		{
+			if (states[i] == ECS_GI_SLOT_FREE)
+				continue;
+			if (states[i] == ECS_GI_SLOT_NOCODE)
+				bound = 0;
+		}
+		key = (bound << 32) | ((uint64) blk << 10) | (uint64) i;
+		if (key >= so->cutoff || (so->has_low && key <= so->low))
+			continue;
+		so->cand[so->ncand].key = key;
+		so->cand[so->ncand].tid = tids[i];
+		if (++so->ncand == cap)
+		{
+			so->cutoff = select_smallest(so->cand, so->ncand, so->batch);
+			so->ncand = so->batch;
+			so->full = true;
+		}
+	}
+}
+
+/*
+ * One pass: keep the B entries of smallest key above so->low, sorted.
+ * Sets so->more when there may be entries beyond them.
+ */
+static void
+gi_pass(IndexScanDesc scan, GiScan *so)
+{
+	Relation	index = scan->indexRelation;
+	BlockNumber blk;
+
+	so->ncand = 0;
+	so->next = 0;
+	so->cutoff = PG_UINT64_MAX;
+	so->full = false;
+	if (so->cache)
+	{
+		GiCache    *c = so->cache;
+		int			p;
+
+		for (p = 0; p < c->npages; p++)
+		{
+			GiCachePage *cp = &c->pages[p];
+
+			if ((p & 63) == 0)
+				CHECK_FOR_INTERRUPTS();
+			pass_page(so, cp->blk, cp->n, cp->regular, c->codes + (Size) cp->start * ECS_GI_CODES,
+					  c->states + cp->start, c->tids + cp->start);
+		}
+	}
+	else
+	{
+		for (blk = ECS_GI_METAPAGE_BLKNO + 1; blk < so->nblocks; blk++)
+		{
+			Buffer		buf;
+			Page		page;
+			EcsGiPageOpaque *o;
+
+			CHECK_FOR_INTERRUPTS();
+			buf = ReadBuffer(index, blk);
+			LockBuffer(buf, BUFFER_LOCK_SHARE);
+			page = BufferGetPage(buf);
+			if (PageIsNew(page))
+			{
+				UnlockReleaseBuffer(buf);
+				continue;
+			}
+			o = EcsGiOpaque(page);
+			if (o->page_id != ECS_GI_PAGE_ID || o->nused > ECS_GI_SLOTS)
+				ereport(ERROR,
+						(errcode(ERRCODE_INDEX_CORRUPTED),
+						 errmsg("index \"%s\" contains a corrupted page at block %u",
+								RelationGetRelationName(index), blk),
+						 errhint("Please REINDEX it.")));
+			pass_page(so, blk, o->nused, EcsGiPageRegular(o), EcsGiCodes(page),
+					  EcsGiStates(page), EcsGiTids(page));
+			UnlockReleaseBuffer(buf);
+		}
+	}
+	if (so->ncand > so->batch)
+	{
+		select_smallest(so->cand, so->ncand, so->batch);
+		so->ncand = so->batch;
+		so->full = true;
+	}
+	qsort(so->cand, so->ncand, sizeof(GiCandidate), cand_cmp);
+	so->more = so->full;
+}
+
+/* first call after a rescan: parse the query, size the scan, find a cache */
+static void
+gi_start(IndexScanDesc scan, GiScan *so)
+{
+	Relation	index = scan->indexRelation;
+	ScanKey		key = &scan->orderByData[0];
+	MemoryContext oldcxt;
+	Buffer		metabuf;
+	EcsGiMetaData *meta;
+	uint64		changes;
+
+	if (!IsMVCCSnapshot(scan->xs_snapshot))
+		elog(ERROR, "an ecs_genome index scan needs an MVCC snapshot");
+	oldcxt = MemoryContextSwitchTo(so->cxt);
+	if (key->sk_flags & SK_ISNULL)
+		so->qnull = true;
+	else
+	{
+		so->qarr = DatumGetArrayTypePCopy(key->sk_argument);
+		ecs_genome_query_parse(so->qarr, &so->q);
+	}
+	so->batch = ECS_GI_BATCH_FIRST;
+	so->cand = palloc(sizeof(GiCandidate) * 2 * so->batch);
+	MemoryContextSwitchTo(oldcxt);
+
+	/* pages and change counter, consistent: extension happens under the metapage lock */
+	metabuf = ReadBuffer(index, ECS_GI_METAPAGE_BLKNO);
+	LockBuffer(metabuf, BUFFER_LOCK_SHARE);
+	meta = EcsGiMeta(BufferGetPage(metabuf));
+	if (meta->magic != ECS_GI_MAGIC)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" has no valid metapage", RelationGetRelationName(index)),
+				 errhint("Please REINDEX it.")));
+	changes = meta->changes;
+	so->nblocks = RelationGetNumberOfBlocks(index);
+	UnlockReleaseBuffer(metabuf);
+	if (so->nblocks > ((BlockNumber) 1 << 22))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("index \"%s\" has too many pages for an ordered scan",
+						RelationGetRelationName(index)),
+				 errdetail("An ecs_genome index scan handles at most %u pages.", (BlockNumber) 1 << 22)));
+
+	if (ecs_genome_index_cache)
+	{
+		bool		stable = RelFileNodeEquals(gi_seen_node, index->rd_node) &&
+			gi_seen_changes == changes;
+		bool		fits = false;
+
+		if (gi_cache && RelFileNodeEquals(gi_cache->node, index->rd_node))
+		{
+			if (gi_cache->changes == changes && gi_cache->nblocks == so->nblocks)
+				fits = true;
+			else
+				cache_drop();	/* stale */
+		}
+		if (!fits && stable)
+		{
+			GiCache    *c = cache_build(index, changes, so->nblocks);
+
+			if (c)
+			{
+				cache_drop();
+				gi_cache = c;
+				fits = true;
+			}
+		}
+		gi_seen_node = index->rd_node;
+		gi_seen_changes = changes;
+		if (fits)
+		{
+			MemoryContextCallback *cb = MemoryContextAlloc(so->cxt, sizeof(MemoryContextCallback));
+
+			so->cache = gi_cache;
+			gi_cache->pins++;
+			cb->func = cache_unpin_callback;
+			cb->arg = gi_cache;
+			MemoryContextRegisterResetCallback(so->cxt, cb);
+		}
+	}
+	so->started = true;
+	pgstat_count_index_scan(index);
+	gi_pass(scan, so);
+}
+
+/*
+ * ecs_gi_gettuple
+ *		Next heap TID in ascending lower bound of the distance.
+ */
+bool
+ecs_gi_gettuple(IndexScanDesc scan, ScanDirection dir)
+{
+	GiScan	   *so = (GiScan *) scan->opaque;
+	GiCandidate *c;
+
+	if (!so->started)
+		gi_start(scan, so);
+	while (so->next >= so->ncand)
+	{
+		if (!so->more)
+			return false;
+		so->low = so->cand[so->ncand - 1].key;
+		so->has_low = true;
+		if (so->batch < ECS_GI_BATCH_MAX)
+		{
+			so->batch *= 4;
+			so->cand = repalloc(so->cand, sizeof(GiCandidate) * 2 * so->batch);
+		}
+		gi_pass(scan, so);
+	}
+	c = &so->cand[so->next++];
+	scan->xs_heaptid = c->tid;
+	scan->xs_recheck = false;
+	if (so->qnull)
+	{
+		scan->xs_orderbyvals[0] = (Datum) 0;
+		scan->xs_orderbynulls[0] = true;
+		scan->xs_recheckorderby = false;
+	}
+	else
+	{
+		scan->xs_orderbyvals[0] = Float8GetDatum((double) (c->key >> 32) * so->q.bound_scale);
+		scan->xs_orderbynulls[0] = false;
+		scan->xs_recheckorderby = true;
+	}
+	return true;
+}
+
+void
+ecs_gi_endscan(IndexScanDesc scan)
+{
+	GiScan	   *so = (GiScan *) scan->opaque;
+
+	MemoryContextDelete(so->cxt);
+	pfree(so);
+}

@@ -1,0 +1,276 @@
+/*-------------------------------------------------------------------------
+ *
+ * genome_index_vacuum.c
+ *		ecs_genome index: VACUUM and the structural check.
+ *
+ * VACUUM frees the slots of dead heap tuples in place (never moving a live
+ * entry: scans rely on stable slot numbers, genome_index_scan.c), trims
+ * free slots off the end of each page, and lists pages with room in the
+ * metapage for inserts to fill.
+ *
+ * IDENTIFICATION
+ *		src/genome_index_vacuum.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/table.h"
+#include "catalog/index.h"
+#include "catalog/pg_am.h"
+#include "commands/defrem.h"
+#include "commands/vacuum.h"
+#include "ecs_agents.h"
+#include "fmgr.h"
+#include "genome_index.h"
+#include "miscadmin.h"
+#include "storage/bufmgr.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+
+/*
+ * ecs_gi_bulkdelete
+ *		Free the slots whose heap tuples the callback reports dead.
+ */
+IndexBulkDeleteResult *
+ecs_gi_bulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
+				  IndexBulkDeleteCallback callback, void *callback_state)
+{
+	Relation	index = info->index;
+	BlockNumber nblocks = RelationGetNumberOfBlocks(index);
+	BlockNumber blk;
+	BlockNumber *room = palloc(sizeof(BlockNumber) * ECS_GI_FREE_MAX);
+	int			nroom = 0;
+	Buffer		metabuf;
+	GenericXLogState *xlog;
+	EcsGiMetaData *meta;
+
+	if (stats == NULL)
+		stats = palloc0(sizeof(IndexBulkDeleteResult));
+	for (blk = ECS_GI_METAPAGE_BLKNO + 1; blk < nblocks; blk++)
+	{
+		Buffer		buf;
+		Page		page;
+		EcsGiPageOpaque *o;
+		uint8	   *states;
+		ItemPointerData *tids;
+		bool		changed = false;
+		int			i;
+
+		vacuum_delay_point();
+		buf = ReadBufferExtended(index, MAIN_FORKNUM, blk, RBM_NORMAL, info->strategy);
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		xlog = GenericXLogStart(index);
+		page = GenericXLogRegisterBuffer(xlog, buf, 0);
+		if (PageIsNew(page) || EcsGiOpaque(page)->page_id != ECS_GI_PAGE_ID)
+		{
+			GenericXLogAbort(xlog);
+			UnlockReleaseBuffer(buf);
+			continue;
+		}
+		o = EcsGiOpaque(page);
+		states = EcsGiStates(page);
+		tids = EcsGiTids(page);
+		for (i = 0; i < o->nused; i++)
+		{
+			if (states[i] == ECS_GI_SLOT_FREE)
+				continue;
+			if (callback(&tids[i], callback_state))
+			{
+				if (states[i] == ECS_GI_SLOT_NOCODE)
+					o->nnocode--;
+				states[i] = ECS_GI_SLOT_FREE;
+				o->nlive--;
+				stats->tuples_removed += 1;
+				changed = true;
+			}
+			else
+				stats->num_index_tuples += 1;
+		}
+		while (o->nused > 0 && states[o->nused - 1] == ECS_GI_SLOT_FREE)
+		{
+			o->nused--;
+			changed = true;
+		}
+		if (changed)
+			GenericXLogFinish(xlog);
+		else
+			GenericXLogAbort(xlog);
+		if (o->nlive < ECS_GI_SLOTS && nroom < ECS_GI_FREE_MAX)
+			room[nroom++] = blk;
+		UnlockReleaseBuffer(buf);
+	}
+
+	/* the pages with room, for inserts to fill first */
+	metabuf = ReadBuffer(index, ECS_GI_METAPAGE_BLKNO);
+	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+	xlog = GenericXLogStart(index);
+	meta = EcsGiMeta(GenericXLogRegisterBuffer(xlog, metabuf, 0));
+	memcpy(meta->free, room, sizeof(BlockNumber) * nroom);
+	meta->nfree = nroom;
+	meta->changes++;
+	GenericXLogFinish(xlog);
+	UnlockReleaseBuffer(metabuf);
+
+	stats->num_pages = nblocks;
+	return stats;
+}
+
+/*
+ * ecs_gi_vacuumcleanup
+ *		Statistics; counts the live entries when no bulk delete ran.
+ */
+IndexBulkDeleteResult *
+ecs_gi_vacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
+{
+	Relation	index = info->index;
+	BlockNumber nblocks,
+				blk;
+
+	if (info->analyze_only)
+		return stats;
+	nblocks = RelationGetNumberOfBlocks(index);
+	if (stats == NULL)
+	{
+		stats = palloc0(sizeof(IndexBulkDeleteResult));
+		for (blk = ECS_GI_METAPAGE_BLKNO + 1; blk < nblocks; blk++)
+		{
+			Buffer		buf;
+			Page		page;
+
+			vacuum_delay_point();
+			buf = ReadBufferExtended(index, MAIN_FORKNUM, blk, RBM_NORMAL, info->strategy);
+			LockBuffer(buf, BUFFER_LOCK_SHARE);
+			page = BufferGetPage(buf);
+			if (!PageIsNew(page) && EcsGiOpaque(page)->page_id == ECS_GI_PAGE_ID)
+				stats->num_index_tuples += EcsGiOpaque(page)->nlive;
+			UnlockReleaseBuffer(buf);
+		}
+	}
+	stats->num_pages = nblocks;
+	return stats;
+}
+
+static void
+check_fail(Relation index, BlockNumber blk, const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INDEX_CORRUPTED),
+			 errmsg("index \"%s\" is corrupted at block %u", RelationGetRelationName(index), blk),
+			 errdetail("%s", what),
+			 errhint("Please REINDEX it.")));
+}
+
+PG_FUNCTION_INFO_V1(ecs_genome_index_check);
+
+/*
+ * ecs_genome_index_check(index regclass) bigint
+ *		amcheck-style structural check of an ecs_genome index: metapage,
+ *		every page's counters against its slot states, the free list.
+ *		Returns the number of live entries; XX002 index_corrupted naming
+ *		the block otherwise.  Takes AccessShareLock on the index and its
+ *		table.  22023 when the relation is not an ecs_genome index.
+ */
+Datum
+ecs_genome_index_check(PG_FUNCTION_ARGS)
+{
+	Oid			indexoid = PG_GETARG_OID(0);
+	Oid			heapoid = IndexGetRelation(indexoid, true);
+	Relation	heap,
+				index;
+	Buffer		buf;
+	EcsGiMetaData meta;
+	BlockNumber nblocks,
+				blk;
+	int64		live = 0;
+	uint32		i;
+
+	if (get_rel_name(indexoid) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", indexoid)));
+	if (!OidIsValid(heapoid))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("relation \"%s\" is not an index", get_rel_name(indexoid))));
+	heap = table_open(heapoid, AccessShareLock);
+	index = index_open(indexoid, AccessShareLock);
+	if (index->rd_rel->relam != get_index_am_oid("ecs_genome", false))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("index \"%s\" is not an ecs_genome index", RelationGetRelationName(index))));
+
+	nblocks = RelationGetNumberOfBlocks(index);
+	if (nblocks == 0)
+		check_fail(index, 0, "The index has no metapage.");
+	buf = ReadBuffer(index, ECS_GI_METAPAGE_BLKNO);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	meta = *EcsGiMeta(BufferGetPage(buf));
+	UnlockReleaseBuffer(buf);
+	if (meta.magic != ECS_GI_MAGIC || meta.ncodes != ECS_GI_CODES)
+		check_fail(index, 0, "The metapage has a wrong magic number or code size.");
+	if (meta.nfree > ECS_GI_FREE_MAX)
+		check_fail(index, 0, "The metapage's free list is longer than its array.");
+	if (meta.last_blk != InvalidBlockNumber &&
+		(meta.last_blk == ECS_GI_METAPAGE_BLKNO || meta.last_blk >= nblocks))
+		check_fail(index, 0, "The metapage names a last page outside the index.");
+	for (i = 0; i < meta.nfree; i++)
+		if (meta.free[i] == ECS_GI_METAPAGE_BLKNO || meta.free[i] >= nblocks)
+			check_fail(index, 0, "The metapage's free list names a page outside the index.");
+
+	for (blk = ECS_GI_METAPAGE_BLKNO + 1; blk < nblocks; blk++)
+	{
+		Page		page;
+		EcsGiPageOpaque o;
+		int			nlive = 0,
+					nnocode = 0;
+		int			s;
+
+		CHECK_FOR_INTERRUPTS();
+		buf = ReadBuffer(index, blk);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		if (PageIsNew(page))
+		{
+			UnlockReleaseBuffer(buf);
+			continue;
+		}
+		o = *EcsGiOpaque(page);
+		if (o.page_id != ECS_GI_PAGE_ID || o.nused > ECS_GI_SLOTS)
+		{
+			UnlockReleaseBuffer(buf);
+			check_fail(index, blk, "The page has a wrong page id or slot count.");
+		}
+		for (s = 0; s < ECS_GI_SLOTS; s++)
+		{
+			uint8		st = EcsGiStates(page)[s];
+
+			if (s >= o.nused ? st != ECS_GI_SLOT_FREE : st > ECS_GI_SLOT_CODED)
+			{
+				UnlockReleaseBuffer(buf);
+				check_fail(index, blk, "A slot has an invalid state.");
+			}
+			if (st != ECS_GI_SLOT_FREE)
+			{
+				nlive++;
+				if (st == ECS_GI_SLOT_NOCODE)
+					nnocode++;
+				if (!ItemPointerIsValid(&EcsGiTids(page)[s]))
+				{
+					UnlockReleaseBuffer(buf);
+					check_fail(index, blk, "A live slot has an invalid heap TID.");
+				}
+			}
+		}
+		UnlockReleaseBuffer(buf);
+		if (nlive != o.nlive || nnocode != o.nnocode)
+			check_fail(index, blk, "The page's counters do not match its slots.");
+		live += nlive;
+	}
+	index_close(index, AccessShareLock);
+	table_close(heap, AccessShareLock);
+	PG_RETURN_INT64(live);
+}
