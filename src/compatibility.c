@@ -152,6 +152,17 @@ ecs_agents_fetch(char **ids, int n, const EcsCatalog *cat, MemoryContext cxt,
 }
 
 /*
+ * ecs_agents_fetch_links
+ *		agents_fetch() with the parents, for ecs_pedigree_load_known().
+ */
+void
+ecs_agents_fetch_links(char **ids, int n, const EcsCatalog *cat, MemoryContext cxt,
+					   EcsAgent *out, char **p1, char **p2)
+{
+	agents_fetch(ids, n, cat, cxt, out, p1, p2);
+}
+
+/*
  * ecs_ineligible_reason
  *		NULL when b is an eligible mate of a, else why not (static text).
  */

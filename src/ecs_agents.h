@@ -224,6 +224,8 @@ typedef struct EcsAgent
 
 extern void ecs_agents_fetch(char **ids, int n, const EcsCatalog *cat,
 							 MemoryContext cxt, EcsAgent *out);
+extern void ecs_agents_fetch_links(char **ids, int n, const EcsCatalog *cat,
+								   MemoryContext cxt, EcsAgent *out, char **p1, char **p2);
 extern const char *ecs_ineligible_reason(const EcsAgent *a, const EcsAgent *b,
 										 double relatedness);
 extern char **ecs_distinct_agents(char **ids, int n, int *map, int *ndistinct);

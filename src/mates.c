@@ -73,6 +73,8 @@ typedef struct Candidate
 	double		relatedness;
 	double		l1;				/* weighted L1 distance behind trait */
 	int32		ped;			/* pedigree index, -1 until loaded */
+	char	   *p1;				/* parents ("" for none) while a round of */
+	char	   *p2;				/* ecs_find_mates is read; else NULL */
 } Candidate;
 
 /* (score desc, id asc): negative when x ranks before y */
@@ -145,25 +147,45 @@ rerank(EcsPedigree *ped, int pa, Candidate *list, int from, int n,
 	return false;
 }
 
-/* load the pedigree of list[from..n) and set their indexes */
+/*
+ * load_candidates
+ *		Load the pedigree of list[from..n) (their parents are known: the
+ *		walk starts one generation up) and set their indexes; with self,
+ *		also the searching agent, whose parents are sp1, sp2.
+ */
 static void
-load_candidates(EcsPedigree *ped, Candidate *list, int from, int n)
+load_candidates(EcsPedigree *ped, Candidate *list, int from, int n,
+				char *self, char *sp1, char *sp2)
 {
-	char	  **ids;
+	int			m = Max(n - from, 0) + 1;
+	char	  **ids = palloc(sizeof(char *) * m);
+	char	  **p1 = palloc(sizeof(char *) * m);
+	char	  **p2 = palloc(sizeof(char *) * m);
 	int			i,
-				nids;
+				nids = 0;
 
-	if (n <= from)
-		return;
-	ids = palloc(sizeof(char *) * (n - from));
-	nids = 0;
+	if (self)
+	{
+		ids[0] = self;
+		p1[0] = sp1;
+		p2[0] = sp2;
+		nids = 1;
+	}
 	for (i = from; i < n; i++)
 		if (!ecs_pedigree_is_seed(ped, list[i].id))
-			ids[nids++] = list[i].id;
-	ecs_pedigree_load(ped, ids, nids);
+		{
+			ids[nids] = list[i].id;
+			p1[nids] = list[i].p1;
+			p2[nids] = list[i].p2;
+			nids++;
+		}
+	if (nids > 0)
+		ecs_pedigree_load_known(ped, ids, p1, p2, nids);
 	for (i = from; i < n; i++)
 		list[i].ped = ecs_pedigree_find(ped, list[i].id);
 	pfree(ids);
+	pfree(p1);
+	pfree(p2);
 }
 
 /* k must be 1..50 */
@@ -242,7 +264,8 @@ ecs_mate_query(PG_FUNCTION_ARGS)
  * The plan is cached per schema.
  */
 static const char *const mates_sql =
-"SELECT a.agent_id::pg_catalog.text, a.genome OPERATOR(%s.<~>) $1 AS d "
+"SELECT a.agent_id::pg_catalog.text, a.genome OPERATOR(%s.<~>) $1 AS d, "
+"       a.parent1_id::pg_catalog.text, a.parent2_id::pg_catalog.text "
 "  FROM ecs.agents a "
 " WHERE a.active "
 "   AND a.agent_id OPERATOR(pg_catalog.<>) $2 "
@@ -291,14 +314,25 @@ mates_plan(Oid fn_oid, bool limited)
 	return plan;
 }
 
+/* a parent column as a string in cxt, "" for NULL */
+static char *
+parent_string(HeapTuple tup, TupleDesc desc, int col, MemoryContext cxt)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
+
+	return isnull ? "" : MemoryContextStrdup(cxt, TextDatumGetCString(d));
+}
+
 /*
  * read_candidates
- *		The rows of SPI_tuptable (id, distance) into list, in order, up to
- *		the first NULL distance (a genome that does not match the catalog:
- *		never a mate; NULLs sort last), which sets *exhausted.
+ *		The rows of SPI_tuptable (id, distance, parents) into list, in
+ *		order, up to the first NULL distance (a genome that does not match
+ *		the catalog: never a mate; NULLs sort last), which sets *exhausted.
+ *		The parents' strings go to cxt.
  */
 static int
-read_candidates(Candidate *list, bool *exhausted)
+read_candidates(Candidate *list, bool *exhausted, MemoryContext cxt)
 {
 	int			n = 0;
 	uint64		r;
@@ -323,6 +357,8 @@ read_candidates(Candidate *list, bool *exhausted)
 		text_to_cstring_buffer(DatumGetTextPP(SPI_getbinval(SPI_tuptable->vals[r],
 															SPI_tuptable->tupdesc, 1, &isnull)),
 							   c->id, sizeof(c->id));
+		c->p1 = parent_string(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 3, cxt);
+		c->p2 = parent_string(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 4, cxt);
 	}
 	return n;
 }
@@ -367,6 +403,9 @@ ecs_find_mates(PG_FUNCTION_ARGS)
 				pa,
 				i;
 	int64		fetch;
+	char	   *ap1,
+			   *ap2;
+	MemoryContext roundcxt;
 	SPIPlanPtr	plan;
 	Datum		values[MATES_NARGS];
 	char		nulls[MATES_NARGS];
@@ -397,7 +436,7 @@ ecs_find_mates(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	cat = ecs_catalog_load(callcxt);
-	ecs_agents_fetch(&id, 1, cat, callcxt, &ag);
+	ecs_agents_fetch_links(&id, 1, cat, callcxt, &ag, &ap1, &ap2);
 	if (!ag.found)
 		ecs_report_unknown_agent(id);
 	if (!PG_ARGISNULL(5))
@@ -418,11 +457,10 @@ ecs_find_mates(PG_FUNCTION_ARGS)
 		py = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
 		SPI_freetuptable(SPI_tuptable);
 	}
+	/* the agent's pedigree is loaded with the first candidates' */
 	ped = ecs_pedigree_create(callcxt, ecs_kinship_depth);
-	ecs_pedigree_load(ped, &id, 1);
-	pa = ecs_pedigree_find(ped, id);
-	if (pa < 0)
-		ecs_report_unknown_agent(id);
+	pa = -1;
+	roundcxt = AllocSetContextCreate(callcxt, "ecs_find_mates round", ALLOCSET_DEFAULT_SIZES);
 
 	target = palloc(sizeof(double) * cat->ntraits);
 	ecs_genome_target(cat, ag.genome, target);
@@ -481,6 +519,8 @@ ecs_find_mates(PG_FUNCTION_ARGS)
 		for (;;)
 		{
 			bool		exhausted = false;
+			int			from,
+						chunk;
 
 			if (portal)
 				SPI_cursor_fetch(portal, true, MATES_MAX_FETCH);
@@ -489,12 +529,32 @@ ecs_find_mates(PG_FUNCTION_ARGS)
 				cap = (int) SPI_processed;
 				list = repalloc_huge(list, sizeof(Candidate) * (Size) cap);
 			}
-			nlist = read_candidates(list, &exhausted);
+			nlist = read_candidates(list, &exhausted, roundcxt);
 			if ((int64) SPI_processed < (portal ? MATES_MAX_FETCH : fetch))
 				exhausted = true;
 			SPI_freetuptable(SPI_tuptable);
-			load_candidates(ped, list, 0, nlist);
-			if (rerank(ped, pa, list, 0, nlist, best, &nbest, k) || exhausted)
+
+			/*
+			 * Pedigrees lazily, in chunks of k + 1, then twice as many:
+			 * without relatives at the top, the threshold test stops within
+			 * the first chunk, and the rest of the list needs no kinship.
+			 */
+			for (from = 0, chunk = k + 1; from < nlist && !done; from += chunk, chunk *= 2)
+			{
+				int			to = Min(nlist, from + chunk);
+
+				load_candidates(ped, list, from, to, pa < 0 ? id : NULL, ap1, ap2);
+				if (pa < 0)
+				{
+					pa = ecs_pedigree_find(ped, id);
+					if (pa < 0)
+						ecs_report_unknown_agent(id);
+				}
+				if (rerank(ped, pa, list, from, to, best, &nbest, k))
+					done = true;
+			}
+			MemoryContextReset(roundcxt);
+			if (exhausted)
 				done = true;
 			if (done || !portal)
 				break;
