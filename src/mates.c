@@ -824,6 +824,8 @@ typedef struct Search
 	int			nbest;
 	Candidate  *best;
 	bool		done;
+	int			loaded;			/* list[0..loaded) have pedigrees, re-ranked */
+	bool		settled;		/* nothing more to load for this round */
 } Search;
 
 /*
@@ -857,6 +859,7 @@ search_all(Population *pop, const EcsCatalog *cat, EcsPedigree *ped, Search *s, 
 		char	  **ids;
 		int			nids = 0;
 		int			listed = 0;
+		int			step;
 		int			chunk[2] = {-1, -1};	/* [first, last] search of the chunk */
 
 		while (next < ns && s[next].done)
@@ -879,38 +882,71 @@ search_all(Population *pop, const EcsCatalog *cat, EcsPedigree *ped, Search *s, 
 			chunk[1] = i;
 		}
 
-		/* one walk for every listed candidate not loaded as a seed yet */
-		ids = palloc(sizeof(char *) * Max(listed, 1));
+		/*
+		 * Pedigrees lazily, as ecs_find_mates does: one walk for the first
+		 * k + 1 candidates of every pending list, re-rank, then one walk for
+		 * the next chunk (twice as long) of the lists not settled yet.
+		 */
 		for (i = chunk[0]; i <= chunk[1]; i++)
 		{
-			int			j;
-
+			s[i].settled = s[i].done;	/* done in an earlier round: keep its best */
 			if (s[i].done)
 				continue;
-			for (j = 0; j < s[i].nlist; j++)
-				if (!ecs_pedigree_is_seed(ped, s[i].list[j].id))
-					ids[nids++] = s[i].list[j].id;
-		}
-		ecs_pedigree_load(ped, ids, nids);
-		pfree(ids);
-
-		for (i = chunk[0]; i <= chunk[1]; i++)
-		{
-			int			j;
-
-			if (s[i].done)
-				continue;
-			for (j = 0; j < s[i].nlist; j++)
-				s[i].list[j].ped = ecs_pedigree_find(ped, s[i].list[j].id);
 			s[i].nbest = 0;
-			if (rerank(ped, s[i].ped, s[i].list, 0, s[i].nlist, s[i].best, &s[i].nbest, k) ||
-				s[i].nlist < s[i].m || s[i].m >= pop->n)
-				s[i].done = true;
-			else
-				s[i].m = (int) Min((int64) s[i].m * 4, (int64) pop->n);
-			pfree(s[i].list);
-			s[i].list = NULL;
+			s[i].loaded = 0;
 		}
+		for (step = k + 1;; step *= 2)
+		{
+			bool		pending = false;
+
+			ids = palloc(sizeof(char *) * Max(listed, 1));
+			nids = 0;
+			for (i = chunk[0]; i <= chunk[1]; i++)
+			{
+				int			j;
+
+				if (s[i].settled)
+					continue;
+				for (j = s[i].loaded; j < Min(s[i].nlist, s[i].loaded + step); j++)
+					if (!ecs_pedigree_is_seed(ped, s[i].list[j].id))
+						ids[nids++] = s[i].list[j].id;
+			}
+			ecs_pedigree_load(ped, ids, nids);
+			pfree(ids);
+
+			for (i = chunk[0]; i <= chunk[1]; i++)
+			{
+				int			j,
+							to;
+
+				if (s[i].settled)
+					continue;
+				to = Min(s[i].nlist, s[i].loaded + step);
+				for (j = s[i].loaded; j < to; j++)
+					s[i].list[j].ped = ecs_pedigree_find(ped, s[i].list[j].id);
+				if (rerank(ped, s[i].ped, s[i].list, s[i].loaded, to, s[i].best, &s[i].nbest, k))
+					s[i].done = s[i].settled = true;
+				else if (to == s[i].nlist)
+				{
+					/* list read to its end without the threshold met */
+					s[i].settled = true;
+					if (s[i].nlist < s[i].m || s[i].m >= pop->n)
+						s[i].done = true;
+					else
+						s[i].m = (int) Min((int64) s[i].m * 4, (int64) pop->n);
+				}
+				s[i].loaded = to;
+				pending |= !s[i].settled;
+			}
+			if (!pending)
+				break;
+		}
+		for (i = chunk[0]; i <= chunk[1]; i++)
+			if (s[i].list)
+			{
+				pfree(s[i].list);
+				s[i].list = NULL;
+			}
 	}
 }
 
