@@ -70,7 +70,8 @@ static const char *const lock_agents_sql =
 static const char *const parents_sql =
 "SELECT a.agent_id::pg_catalog.text, a.generation, a.spirit_id, a.active, a.genome, "
 "       (SELECT pg_catalog.array_agg(c.mutation_sd ORDER BY c.position) "
-"          FROM ecs.trait_catalog c), a.sex "
+"          FROM ecs.trait_catalog c), a.sex, "
+"       a.parent1_id::pg_catalog.text, a.parent2_id::pg_catalog.text "
 "  FROM ecs.agents a "
 " WHERE a.agent_id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[]) "
 " ORDER BY a.agent_id::pg_catalog.text COLLATE pg_catalog.\"C\" "
@@ -93,6 +94,8 @@ typedef struct BreedParent
 	bool		active;
 	char		sex;			/* 'f', 'm' or '\0' as in EcsAgent */
 	ArrayType  *genome;
+	char	   *parent1_id;		/* "" when none */
+	char	   *parent2_id;
 } BreedParent;
 
 /* the agent id of argument argno, validated; 22023 when NULL or malformed */
@@ -155,6 +158,10 @@ read_parents(const char *p1, const char *p2, BreedParent *out1, BreedParent *out
 		p.genome = DatumGetArrayTypePCopy(d);
 		d = SPI_getbinval(tup, desc, 7, &isnull);
 		p.sex = isnull ? '\0' : TextDatumGetCString(d)[0];
+		d = SPI_getbinval(tup, desc, 8, &isnull);
+		p.parent1_id = isnull ? "" : TextDatumGetCString(d);
+		d = SPI_getbinval(tup, desc, 9, &isnull);
+		p.parent2_id = isnull ? "" : TextDatumGetCString(d);
 
 		if (i == 0)
 		{
@@ -222,6 +229,8 @@ check_eligible(const BreedParent *a, const BreedParent *b)
 	EcsAgent	ag[2];
 	const BreedParent *par[2];
 	char	   *ids[2];
+	char	   *p1[2];
+	char	   *p2[2];
 	EcsPedigree *ped;
 	int			pa,
 				pb;
@@ -239,10 +248,13 @@ check_eligible(const BreedParent *a, const BreedParent *b)
 		ag[i].sex = par[i]->sex;
 		ag[i].generation = par[i]->generation;
 		ids[i] = par[i]->agent_id;
+		p1[i] = par[i]->parent1_id;
+		p2[i] = par[i]->parent2_id;
 	}
 	ped = ecs_pedigree_create(CurrentMemoryContext, ecs_kinship_depth);
+	/* their parent links were read under the row locks: the walk starts there */
 	PushActiveSnapshot(GetTransactionSnapshot());
-	ecs_pedigree_load(ped, ids, 2);
+	ecs_pedigree_load_known(ped, ids, p1, p2, 2);
 	PopActiveSnapshot();
 	pa = ecs_pedigree_find(ped, ids[0]);
 	pb = ecs_pedigree_find(ped, ids[1]);
