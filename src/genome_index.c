@@ -28,6 +28,7 @@
 #include "genome_index.h"
 #include "optimizer/optimizer.h"
 #include "utils/float.h"
+#include "utils/rel.h"
 #include "utils/selfuncs.h"
 #include "utils/spccache.h"
 
@@ -45,6 +46,20 @@ ecs_gi_init_page(Page page)
 	o->page_id = ECS_GI_PAGE_ID;
 	/* the slot arrays are fixed: the whole page is data for generic WAL */
 	((PageHeader) page)->pd_lower = ((PageHeader) page)->pd_upper;
+}
+
+/* XX002 unless page is a data page of an ecs_genome index */
+void
+ecs_gi_check_page(Relation index, Page page, BlockNumber blk)
+{
+	EcsGiPageOpaque *o = EcsGiOpaque(page);
+
+	if (o->page_id != ECS_GI_PAGE_ID || o->nused > ECS_GI_SLOTS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" contains a corrupted page at block %u",
+						RelationGetRelationName(index), blk),
+				 errhint("Please REINDEX it.")));
 }
 
 /* the metapage of an empty index */

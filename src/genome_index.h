@@ -110,6 +110,7 @@ extern uint32 ecs_genome_bound_one(const EcsGenomeQuery *q, const uint8 *codes);
 
 /* genome_index.c */
 extern void ecs_gi_init_page(Page page);
+extern void ecs_gi_check_page(Relation index, Page page, BlockNumber blk);
 extern void ecs_gi_fill_metapage(Page page);
 
 /* genome_index_build.c */

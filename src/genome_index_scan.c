@@ -269,18 +269,18 @@ cache_build(Relation index, uint64 changes, BlockNumber nblocks)
 			buf = ReadBuffer(index, blk);
 			LockBuffer(buf, BUFFER_LOCK_SHARE);
 			page = BufferGetPage(buf);
-			o = EcsGiOpaque(page);
-			if (PageIsNew(page) || o->nused == 0)
+			if (PageIsNew(page))
 			{
 				UnlockReleaseBuffer(buf);
 				continue;
 			}
-			if (o->page_id != ECS_GI_PAGE_ID || o->nused > ECS_GI_SLOTS)
-				ereport(ERROR,
-						(errcode(ERRCODE_INDEX_CORRUPTED),
-						 errmsg("index \"%s\" contains a corrupted page at block %u",
-								RelationGetRelationName(index), blk),
-						 errhint("Please REINDEX it.")));
+			ecs_gi_check_page(index, page, blk);
+			o = EcsGiOpaque(page);
+			if (o->nused == 0)
+			{
+				UnlockReleaseBuffer(buf);
+				continue;
+			}
 			cp = &c->pages[c->npages++];
 			cp->blk = blk;
 			cp->start = total;
@@ -407,12 +407,7 @@ gi_pass(IndexScanDesc scan, GiScan *so)
 				continue;
 			}
 			o = EcsGiOpaque(page);
-			if (o->page_id != ECS_GI_PAGE_ID || o->nused > ECS_GI_SLOTS)
-				ereport(ERROR,
-						(errcode(ERRCODE_INDEX_CORRUPTED),
-						 errmsg("index \"%s\" contains a corrupted page at block %u",
-								RelationGetRelationName(index), blk),
-						 errhint("Please REINDEX it.")));
+			ecs_gi_check_page(index, page, blk);
 			pass_page(so, blk, o->nused, EcsGiPageRegular(o), EcsGiCodes(page),
 					  EcsGiStates(page), EcsGiTids(page));
 			UnlockReleaseBuffer(buf);
