@@ -27,6 +27,9 @@
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
 #include "utils/builtins.h"
+#include "utils/snapmgr.h"
+#include "utils/hsearch.h"
+#include "access/tableam.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
@@ -164,15 +167,71 @@ check_fail(Relation index, BlockNumber blk, const char *what)
 			 errhint("Please REINDEX it.")));
 }
 
+/* an index entry, by heap TID, for the heap cross-check */
+typedef struct CheckEntry
+{
+	ItemPointerData tid;		/* hash key */
+	uint8		state;
+	uint8		codes[ECS_GI_CODES];
+} CheckEntry;
+
+typedef struct HeapCheckState
+{
+	Relation	index;
+	HTAB	   *entries;
+	int64		checked;
+} HeapCheckState;
+
+/*
+ * Every row the snapshot sees must have an entry, with the codes its genome
+ * has now (IndexBuildCallback of table_index_build_scan).
+ */
+static void
+heap_check_callback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
+					bool tupleIsAlive, void *arg)
+{
+	HeapCheckState *hs = (HeapCheckState *) arg;
+	CheckEntry *e = hash_search(hs->entries, tid, HASH_FIND, NULL);
+	uint8		codes[ECS_GI_CODES];
+	int			state;
+
+	if (e == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" has no entry for heap tuple (%u,%u)",
+						RelationGetRelationName(index),
+						ItemPointerGetBlockNumber(tid), ItemPointerGetOffsetNumber(tid)),
+				 errhint("Please REINDEX it.")));
+	if (isnull[0])
+	{
+		memset(codes, 0, sizeof(codes));
+		state = ECS_GI_SLOT_NOCODE;
+	}
+	else
+		state = ecs_genome_encode(values[0], codes);
+	if (e->state != state || memcmp(e->codes, codes, ECS_GI_CODES) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" has wrong codes for heap tuple (%u,%u)",
+						RelationGetRelationName(index),
+						ItemPointerGetBlockNumber(tid), ItemPointerGetOffsetNumber(tid)),
+				 errhint("Please REINDEX it.")));
+	hs->checked++;
+}
+
 PG_FUNCTION_INFO_V1(ecs_genome_index_check);
 
 /*
- * ecs_genome_index_check(index regclass) bigint
- *		amcheck-style structural check of an ecs_genome index: metapage,
- *		every page's counters against its slot states, the free list.
- *		Returns the number of live entries; XX002 index_corrupted naming
- *		the block otherwise.  Takes AccessShareLock on the index and its
- *		table.  22023 when the relation is not an ecs_genome index.
+ * ecs_genome_index_check(index regclass, heapallindexed bool) bigint
+ *		amcheck-style check of an ecs_genome index: metapage, every page's
+ *		counters against its slot states, the free list; with
+ *		heapallindexed, also that every row of the table visible to a
+ *		snapshot taken first has an entry with the codes of its genome (as
+ *		amcheck's bt_index_check does, through table_index_build_scan; the
+ *		entries are held in a hash table, about 60 bytes each).  Returns
+ *		the number of live entries; XX002 index_corrupted naming the block
+ *		or heap tuple otherwise.  Takes AccessShareLock on the index and
+ *		its table.  22023 when the relation is not an ecs_genome index.
  */
 Datum
 ecs_genome_index_check(PG_FUNCTION_ARGS)
@@ -187,6 +246,9 @@ ecs_genome_index_check(PG_FUNCTION_ARGS)
 				blk;
 	int64		live = 0;
 	uint32		i;
+	bool		heapallindexed = PG_GETARG_BOOL(1);
+	Snapshot	snapshot = InvalidSnapshot;
+	HTAB	   *entries = NULL;
 
 	if (get_rel_name(indexoid) == NULL)
 		ereport(ERROR,
@@ -202,6 +264,20 @@ ecs_genome_index_check(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("index \"%s\" is not an ecs_genome index", RelationGetRelationName(index))));
+
+	if (heapallindexed)
+	{
+		HASHCTL		ctl;
+
+		/* first the snapshot: every row it sees has its entry by then */
+		snapshot = RegisterSnapshot(GetTransactionSnapshot());
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = sizeof(ItemPointerData);
+		ctl.entrysize = sizeof(CheckEntry);
+		ctl.hcxt = CurrentMemoryContext;
+		entries = hash_create("ecs_genome check", 1024, &ctl,
+							  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
 
 	nblocks = RelationGetNumberOfBlocks(index);
 	if (nblocks == 0)
@@ -263,12 +339,34 @@ ecs_genome_index_check(PG_FUNCTION_ARGS)
 					UnlockReleaseBuffer(buf);
 					check_fail(index, blk, "A live slot has an invalid heap TID.");
 				}
+				if (entries)
+				{
+					CheckEntry *e = hash_search(entries, &EcsGiTids(page)[s], HASH_ENTER, NULL);
+
+					e->state = st;
+					memcpy(e->codes, EcsGiCodes(page) + (Size) s * ECS_GI_CODES, ECS_GI_CODES);
+				}
 			}
 		}
 		UnlockReleaseBuffer(buf);
 		if (nlive != o.nlive || nnocode != o.nnocode)
 			check_fail(index, blk, "The page's counters do not match its slots.");
 		live += nlive;
+	}
+	if (heapallindexed)
+	{
+		HeapCheckState hs;
+		TableScanDesc scan;
+		IndexInfo  *info = BuildIndexInfo(index);
+
+		hs.index = index;
+		hs.entries = entries;
+		hs.checked = 0;
+		scan = table_beginscan_strat(heap, snapshot, 0, NULL, true, false);
+		table_index_build_scan(heap, index, info, true, false,
+							   heap_check_callback, &hs, scan);
+		UnregisterSnapshot(snapshot);
+		hash_destroy(entries);
 	}
 	index_close(index, AccessShareLock);
 	table_close(heap, AccessShareLock);

@@ -58,13 +58,14 @@ CREATE OPERATOR CLASS @extschema@.ecs_genome_ops
 COMMENT ON OPERATOR CLASS @extschema@.ecs_genome_ops USING ecs_genome IS
     'genomes (real[]) ordered by <~> from a mate query';
 
-CREATE FUNCTION @extschema@.ecs_genome_index_check(index pg_catalog.regclass)
+CREATE FUNCTION @extschema@.ecs_genome_index_check(index pg_catalog.regclass,
+                                                   heapallindexed pg_catalog.bool DEFAULT false)
 RETURNS pg_catalog.int8
 AS 'MODULE_PATHNAME', 'ecs_genome_index_check'
 LANGUAGE C STRICT PARALLEL RESTRICTED;
-COMMENT ON FUNCTION @extschema@.ecs_genome_index_check(pg_catalog.regclass) IS
-    'structural check of an ecs_genome index (metapage, page counters, slot states); returns its live entries, XX002 when corrupted';
-REVOKE ALL ON FUNCTION @extschema@.ecs_genome_index_check(pg_catalog.regclass) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.ecs_genome_index_check(pg_catalog.regclass, pg_catalog.bool) IS
+    'check of an ecs_genome index (metapage, page counters, slot states; with heapallindexed, an entry with the right codes for every visible row); returns its live entries, XX002 when corrupted';
+REVOKE ALL ON FUNCTION @extschema@.ecs_genome_index_check(pg_catalog.regclass, pg_catalog.bool) FROM PUBLIC;
 
 CREATE INDEX agents_genome_idx ON ecs.agents USING ecs_genome (genome);
 COMMENT ON INDEX ecs.agents_genome_idx IS
