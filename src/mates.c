@@ -714,31 +714,82 @@ population_load(const EcsCatalog *cat, MemoryContext cxt)
 	return pop;
 }
 
-/* insert (l1, score, id) into list[0..*n) sorted by (trait desc, id asc), at most m */
+/*
+ * The m best candidates of a scan, kept as a binary heap whose root is the
+ * worst of them (lowest trait score; ties: the larger id), so that each
+ * insertion costs O(log m) whatever m (lists grow to thousands when
+ * relatives crowd the top).  heap_worse(a, b): a ranks after b.
+ */
+static inline bool
+heap_worse(const Candidate *a, const Candidate *b)
+{
+	return rank_cmp(a->trait, a->id, b->trait, b->id) > 0;
+}
+
+static void
+heap_sift_down(Candidate *h, int n, int i)
+{
+	Candidate	x = h[i];
+
+	for (;;)
+	{
+		int			c = 2 * i + 1;
+
+		if (c >= n)
+			break;
+		if (c + 1 < n && heap_worse(&h[c + 1], &h[c]))
+			c++;
+		if (!heap_worse(&h[c], &x))
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	h[i] = x;
+}
+
+/* offer (l1, score, id) to the heap list[0..*n) of at most m */
 static void
 list_insert(Candidate *list, int *n, int m, double l1, double score, const char *id)
 {
-	int			pos;
+	Candidate	c;
+	int			i;
 
-	if (*n == m && rank_cmp(score, id, list[m - 1].trait, list[m - 1].id) >= 0)
-		return;
-	pos = (*n < m) ? (*n)++ : m - 1;
-	while (pos > 0 && rank_cmp(score, id, list[pos - 1].trait, list[pos - 1].id) < 0)
+	if (*n == m && rank_cmp(score, id, list[0].trait, list[0].id) >= 0)
+		return;					/* not better than the worst kept */
+	memset(&c, 0, sizeof(c));
+	strlcpy(c.id, id, sizeof(c.id));
+	c.trait = score;
+	c.l1 = l1;
+	c.ped = -1;
+	if (*n == m)
 	{
-		list[pos] = list[pos - 1];
-		pos--;
+		list[0] = c;
+		heap_sift_down(list, m, 0);
+		return;
 	}
-	strlcpy(list[pos].id, id, sizeof(list[pos].id));
-	list[pos].trait = score;
-	list[pos].l1 = l1;
-	list[pos].ped = -1;
+	i = (*n)++;
+	while (i > 0 && heap_worse(&c, &list[(i - 1) / 2]))
+	{
+		list[i] = list[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	list[i] = c;
+}
+
+static int
+candidate_rank_cmp(const void *x, const void *y)
+{
+	const Candidate *a = (const Candidate *) x;
+	const Candidate *b = (const Candidate *) y;
+
+	return rank_cmp(a->trait, a->id, b->trait, b->id);
 }
 
 /*
  * scan_population
  *		The m eligible candidates of best trait score for an agent with
  *		genome g, sex, and position self in pop (-1 when not in it), into
- *		list (sorted).  Returns how many.
+ *		list, sorted by (trait desc, id asc).  Returns how many.
  *
  * Filter and refine, as the genome index does: the code kernel
  * (genome_code.c) bounds every agent's distance from below, in chunks;
@@ -798,12 +849,14 @@ scan_population(const Population *pop, const EcsCatalog *cat, const float4 *g, c
 			list_insert(list, &n, m, sum, ecs_score_from_l1(sum, cat->weight_sum), POP_ID(pop, j));
 			if (n == m)
 			{
-				bound = list[m - 1].l1 * (1.0 + 1e-9) + 1e-12;
+				bound = list[0].l1 * (1.0 + 1e-9) + 1e-12;
 				if (l1_per_unit > 0.0)
 					cut = (uint32) Min(floor(bound / l1_per_unit) + 1.0, (double) PG_UINT32_MAX);
 			}
 		}
 	}
+	/* the heap, in rank order (trait desc, id asc) */
+	qsort(list, n, sizeof(Candidate), candidate_rank_cmp);
 	pfree(target);
 	pfree(bounds);
 	pfree(idx);
