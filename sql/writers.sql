@@ -2,7 +2,7 @@
 -- writers: every validation path of ecs_spawn, ecs_relate, ecs_interact,
 -- ecs_add_trait and of direct writes to ecs.agents (the row trigger, the id
 -- domain and the constraints).  After each statement that must fail, the
--- line "sqlstate: XXXXX" asserts its SQLSTATE (SPEC section 6).
+-- line "sqlstate: " and the five-character code asserts it (SPEC section 6).
 -- Everything runs in one transaction that is rolled back; the sequences are
 -- put back at the end, so the database is left as it was found.
 --

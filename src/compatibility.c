@@ -353,30 +353,6 @@ ecs_distinct_agents(char **ids, int n, int *map, int *ndistinct)
 }
 
 /*
- * id_is_valid
- *		The agent-id rule of SPEC section 2 (3..64 bytes of [A-Za-z0-9_-]),
- *		without the copy ecs_agent_id_check_cstring() makes; a false answer
- *		is passed to that function, which raises the error.
- */
-static inline bool
-id_is_valid(const char *s, int len)
-{
-	int			i;
-
-	if (len < ECS_AGENT_ID_MIN || len > ECS_AGENT_ID_MAX)
-		return false;
-	for (i = 0; i < len; i++)
-	{
-		char		c = s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			  (c >= '0' && c <= '9') || c == '_' || c == '-'))
-			return false;
-	}
-	return true;
-}
-
-/*
  * batch_ids
  *		Validate the elements of a text[] argument (22023 as
  *		ecs_ids_argument) and intern them into tab: map[i] = index of
@@ -411,7 +387,7 @@ batch_ids(ArrayType *arr, const char *argname, EcsIdTable *tab, int32 **map,
 			CHECK_FOR_INTERRUPTS();
 		t = DatumGetTextPP(elems[i]);
 		len = VARSIZE_ANY_EXHDR(t);
-		if (!id_is_valid(VARDATA_ANY(t), len))
+		if (!ecs_agent_id_is_valid(VARDATA_ANY(t), len))
 			(void) ecs_agent_id_check_cstring(VARDATA_ANY(t), len, argname);	/* raises */
 		(*map)[i] = ecs_idtab_lookup(tab, VARDATA_ANY(t), len, true, NULL);
 	}

@@ -103,28 +103,6 @@ _PG_init(void)
 }
 
 /*
- * Valid agent id: 3..64 bytes of [A-Za-z0-9_-].  Checked byte by byte, so a
- * multibyte character is never accepted.
- */
-static bool
-agent_id_is_valid(const char *s, int len)
-{
-	int			i;
-
-	if (len < ECS_AGENT_ID_MIN || len > ECS_AGENT_ID_MAX)
-		return false;
-	for (i = 0; i < len; i++)
-	{
-		char		c = s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			  (c >= '0' && c <= '9') || c == '_' || c == '-'))
-			return false;
-	}
-	return true;
-}
-
-/*
  * ecs_agent_id_check_cstring
  *		Validate an id of len bytes (not necessarily NUL-terminated).
  *
@@ -135,7 +113,7 @@ agent_id_is_valid(const char *s, int len)
 char *
 ecs_agent_id_check_cstring(const char *id, int len, const char *argname)
 {
-	if (!agent_id_is_valid(id, len))
+	if (!ecs_agent_id_is_valid(id, len))
 	{
 		/* show at most 64 bytes of a huge value, cut on a character boundary */
 		int			shown = len > 64 ? pg_mbcliplen(id, len, 64) : len;

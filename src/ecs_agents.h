@@ -28,6 +28,30 @@
 #define ECS_AGENT_ID_MIN	3
 #define ECS_AGENT_ID_MAX	64
 
+/*
+ * Valid agent id: 3..64 bytes of [A-Za-z0-9_-], checked byte by byte (a
+ * multibyte character is never accepted).  Inline: the batch functions
+ * test every element of their arrays without a copy; a false answer goes
+ * to ecs_agent_id_check_cstring(), which raises the error.
+ */
+static inline bool
+ecs_agent_id_is_valid(const char *s, int len)
+{
+	int			i;
+
+	if (len < ECS_AGENT_ID_MIN || len > ECS_AGENT_ID_MAX)
+		return false;
+	for (i = 0; i < len; i++)
+	{
+		char		c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			  (c >= '0' && c <= '9') || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
 /* hard caps, independent of settings */
 #define ECS_MAX_RESULTS		50		/* ecs_find_mates max_results */
 #define ECS_MAX_TRAITS		1024	/* catalog size the scorer accepts */

@@ -30,6 +30,7 @@
 #include "genome_index.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
 
 static const char *const catalog_sql =
 "SELECT position, weight, mode OPERATOR(pg_catalog.=) 'complement', mutation_sd "
@@ -196,6 +197,7 @@ copy_bytes(struct varlena *v)
 /* target and weights of one call site, parsed once per distinct pair of datums */
 typedef struct ScoreCache
 {
+	MemoryContext cxt;			/* what follows; reset when re-parsed */
 	struct varlena *target_raw; /* copies of the argument bytes */
 	struct varlena *weight_raw;
 	bool		stable_args;	/* both are Consts or query parameters */
@@ -230,17 +232,36 @@ ecs_genome_score(PG_FUNCTION_ARGS)
 	 * Constants and query parameters cannot change during the query: parse
 	 * them once.  Anything else (a column, say) is compared byte for byte.
 	 */
-	if (cache == NULL ||
+	if (cache == NULL || cache->target_raw == NULL ||
 		!(cache->stable_args ||
 		  (same_bytes(cache->target_raw, traw) && same_bytes(cache->weight_raw, wraw))))
 	{
-		MemoryContext oldcxt = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+		MemoryContext oldcxt;
 		int			nt,
 					nw,
 					t;
-		double	   *target = float8_array_values(PG_GETARG_ARRAYTYPE_P_COPY(1), "target", &nt);
-		double	   *weight = float8_array_values(PG_GETARG_ARRAYTYPE_P_COPY(2), "weights", &nw);
+		double	   *target;
+		double	   *weight;
 		double		wsum = 0.0;
+
+		/* the arrays of the previous call site values go: memory stays bounded */
+		if (cache == NULL)
+		{
+			cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ScoreCache));
+			cache->cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "ecs_genome_score",
+											   ALLOCSET_SMALL_SIZES);
+			fcinfo->flinfo->fn_extra = cache;
+		}
+		else
+		{
+			/* invalid until parsed again (an error may come first) */
+			MemoryContextReset(cache->cxt);
+			cache->target_raw = cache->weight_raw = NULL;
+			cache->stable_args = false;
+		}
+		oldcxt = MemoryContextSwitchTo(cache->cxt);
+		target = float8_array_values(PG_GETARG_ARRAYTYPE_P_COPY(1), "target", &nt);
+		weight = float8_array_values(PG_GETARG_ARRAYTYPE_P_COPY(2), "weights", &nw);
 
 		if (nt != nw)
 			ereport(ERROR,
@@ -253,8 +274,6 @@ ecs_genome_score(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("weights must sum to a positive finite number")));
-		if (cache == NULL)
-			cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ScoreCache));
 		cache->target_raw = copy_bytes(traw);
 		cache->weight_raw = copy_bytes(wraw);
 		cache->stable_args = get_fn_expr_arg_stable(fcinfo->flinfo, 1) &&
@@ -264,7 +283,6 @@ ecs_genome_score(PG_FUNCTION_ARGS)
 		cache->target = target;
 		cache->weight = weight;
 		cache->buf = palloc(sizeof(float4) * Max(nt, 1));
-		fcinfo->flinfo->fn_extra = cache;
 		MemoryContextSwitchTo(oldcxt);
 	}
 	g = ecs_genome_read(PG_GETARG_DATUM(0), cache->buf, cache->n);
@@ -277,6 +295,7 @@ ecs_genome_score(PG_FUNCTION_ARGS)
 /* a mate query of one call site, parsed once per distinct datum */
 typedef struct DistanceCache
 {
+	MemoryContext cxt;			/* what follows; reset when re-parsed */
 	struct varlena *raw;		/* copy of the argument bytes */
 	bool		stable_arg;		/* a Const or a query parameter */
 	ArrayType  *arr;			/* detoasted copy the query points into */
@@ -302,21 +321,32 @@ ecs_genome_distance(PG_FUNCTION_ARGS)
 	struct varlena *qraw = PG_GETARG_RAW_VARLENA_P(1);
 	const float4 *g;
 
-	if (cache == NULL || !(cache->stable_arg || same_bytes(cache->raw, qraw)))
+	if (cache == NULL || cache->raw == NULL ||
+		!(cache->stable_arg || same_bytes(cache->raw, qraw)))
 	{
-		MemoryContext oldcxt = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-		ArrayType  *arr = PG_GETARG_ARRAYTYPE_P_COPY(1);
-		EcsGenomeQuery q;
+		MemoryContext oldcxt;
 
-		ecs_genome_query_parse(arr, &q);
+		/* the previous query's copies go: memory stays bounded */
 		if (cache == NULL)
+		{
 			cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(DistanceCache));
+			cache->cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "ecs_genome_distance",
+											   ALLOCSET_SMALL_SIZES);
+			fcinfo->flinfo->fn_extra = cache;
+		}
+		else
+		{
+			/* invalid until parsed again (an error may come first) */
+			MemoryContextReset(cache->cxt);
+			cache->raw = NULL;
+			cache->stable_arg = false;
+		}
+		oldcxt = MemoryContextSwitchTo(cache->cxt);
+		cache->arr = PG_GETARG_ARRAYTYPE_P_COPY(1);
+		ecs_genome_query_parse(cache->arr, &cache->q);
 		cache->raw = copy_bytes(qraw);
 		cache->stable_arg = get_fn_expr_arg_stable(fcinfo->flinfo, 1);
-		cache->arr = arr;
-		cache->q = q;
-		cache->buf = palloc(sizeof(float4) * q.n);
-		fcinfo->flinfo->fn_extra = cache;
+		cache->buf = palloc(sizeof(float4) * cache->q.n);
 		MemoryContextSwitchTo(oldcxt);
 	}
 	g = ecs_genome_read(PG_GETARG_DATUM(0), cache->buf, cache->q.n);

@@ -130,27 +130,28 @@ ecs_genome_query_codes(EcsGenomeQuery *q)
 
 /*
  * ecs_genome_encode
- *		Codes of a genome datum (a real[]) into codes[ECS_GI_CODES]:
- *		ECS_GI_SLOT_CODED, or ECS_GI_SLOT_NOCODE (codes zeroed) when it is
- *		not a one-dimensional real[] without NULLs or one of its first
- *		ECS_GI_CODES values is outside [0,1].  Shorter genomes are padded
- *		with 0: a query scores them only when it has as many traits, and
- *		then its weights past them are 0.
+ *		Codes of an indexed genome value (a real[], or NULL when isnull)
+ *		into codes[ECS_GI_CODES]: ECS_GI_SLOT_CODED, or ECS_GI_SLOT_NOCODE
+ *		(codes zeroed) for NULL, for anything but a one-dimensional real[]
+ *		without NULLs, and when one of its first ECS_GI_CODES values is
+ *		outside [0,1].  Shorter genomes are padded with 0: a query scores
+ *		them only when it has as many traits, and then its weights past
+ *		them are 0.
  */
 int
-ecs_genome_encode(Datum genome, uint8 *codes)
+ecs_genome_encode(Datum genome, bool isnull, uint8 *codes)
 {
-	ArrayType  *arr = DatumGetArrayTypeP(genome);
-	int			n;
-	float4	   *v;
+	ArrayType  *arr;
 
 	memset(codes, 0, ECS_GI_CODES);
+	if (isnull)
+		return ECS_GI_SLOT_NOCODE;
+	arr = DatumGetArrayTypeP(genome);
 	if (ARR_ELEMTYPE(arr) != FLOAT4OID || ARR_NDIM(arr) != 1 ||
 		(ARR_HASNULL(arr) && array_contains_nulls(arr)))
 		return ECS_GI_SLOT_NOCODE;
-	n = ARR_DIMS(arr)[0];
-	v = (float4 *) ARR_DATA_PTR(arr);
-	return ecs_genome_encode_values(v, n, codes) ? ECS_GI_SLOT_CODED : ECS_GI_SLOT_NOCODE;
+	return ecs_genome_encode_values((float4 *) ARR_DATA_PTR(arr), ARR_DIMS(arr)[0], codes) ?
+		ECS_GI_SLOT_CODED : ECS_GI_SLOT_NOCODE;
 }
 
 /*
@@ -179,8 +180,8 @@ ecs_genome_encode_values(const float4 *v, int n, uint8 *codes)
 }
 
 /* one entry, scalar */
-uint32
-ecs_genome_bound_one(const EcsGenomeQuery *q, const uint8 *codes)
+static uint32
+bound_one(const EcsGenomeQuery *q, const uint8 *codes)
 {
 	uint32		sum = 0;
 	int			t;
@@ -209,7 +210,7 @@ below_scalar(const EcsGenomeQuery *q, const uint8 *codes, int n, uint32 cut,
 
 	for (i = 0; i < n; i++)
 	{
-		uint32		b = ecs_genome_bound_one(q, codes + (Size) i * ECS_GI_CODES);
+		uint32		b = bound_one(q, codes + (Size) i * ECS_GI_CODES);
 
 		if (b <= cut)
 		{
@@ -272,7 +273,7 @@ below_avx2(const EcsGenomeQuery *q, const uint8 *codes, int n, uint32 cut,
 	}
 	for (; i < n; i++)
 	{
-		uint32		b = ecs_genome_bound_one(q, codes + (Size) i * ECS_GI_CODES);
+		uint32		b = bound_one(q, codes + (Size) i * ECS_GI_CODES);
 
 		if (b <= cut)
 		{

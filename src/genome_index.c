@@ -27,6 +27,7 @@
 #include "ecs_agents.h"
 #include "genome_index.h"
 #include "optimizer/optimizer.h"
+#include "storage/bufmgr.h"
 #include "utils/float.h"
 #include "utils/rel.h"
 #include "utils/selfuncs.h"
@@ -60,6 +61,28 @@ ecs_gi_check_page(Relation index, Page page, BlockNumber blk)
 				 errmsg("index \"%s\" contains a corrupted page at block %u",
 						RelationGetRelationName(index), blk),
 				 errhint("Please REINDEX it.")));
+}
+
+/*
+ * ecs_gi_read_data_page
+ *		Data page blk pinned and share-locked, checked (XX002 for a page
+ *		that is not ours); InvalidBuffer, nothing held, for a new page.
+ */
+Buffer
+ecs_gi_read_data_page(Relation index, BlockNumber blk)
+{
+	Buffer		buf = ReadBuffer(index, blk);
+	Page		page;
+
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	if (PageIsNew(page))
+	{
+		UnlockReleaseBuffer(buf);
+		return InvalidBuffer;
+	}
+	ecs_gi_check_page(index, page, blk);
+	return buf;
 }
 
 /* the metapage of an empty index */

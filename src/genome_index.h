@@ -102,15 +102,15 @@ typedef struct EcsGenomeQuery
 /* genome_code.c */
 extern void ecs_genome_query_parse(ArrayType *q, EcsGenomeQuery *out);
 extern void ecs_genome_query_codes(EcsGenomeQuery *q);
-extern int	ecs_genome_encode(Datum genome, uint8 *codes);
+extern int	ecs_genome_encode(Datum genome, bool isnull, uint8 *codes);
 extern bool ecs_genome_encode_values(const float4 *v, int n, uint8 *codes);
 extern int	ecs_genome_bounds_below(const EcsGenomeQuery *q, const uint8 *codes,
 									int n, uint32 cut, uint32 *out, uint16 *idx);
-extern uint32 ecs_genome_bound_one(const EcsGenomeQuery *q, const uint8 *codes);
 
 /* genome_index.c */
 extern void ecs_gi_init_page(Page page);
 extern void ecs_gi_check_page(Relation index, Page page, BlockNumber blk);
+extern Buffer ecs_gi_read_data_page(Relation index, BlockNumber blk);
 extern void ecs_gi_fill_metapage(Page page);
 
 /* genome_index_build.c */

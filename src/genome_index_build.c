@@ -114,13 +114,7 @@ build_callback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 	uint8		codes[ECS_GI_CODES];
 	int			state;
 
-	if (isnull[0])
-	{
-		memset(codes, 0, sizeof(codes));
-		state = ECS_GI_SLOT_NOCODE;
-	}
-	else
-		state = ecs_genome_encode(values[0], codes);
+	state = ecs_genome_encode(values[0], isnull[0], codes);
 	if (!page_add(bs->page.data, codes, state, tid))
 	{
 		bs->last_blk = flush_page(index, bs->page.data);
@@ -247,13 +241,7 @@ ecs_gi_insert(Relation index, Datum *values, bool *isnull,
 	Page		metapage;
 	int			nfree;
 
-	if (isnull[0])
-	{
-		memset(codes, 0, sizeof(codes));
-		state = ECS_GI_SLOT_NOCODE;
-	}
-	else
-		state = ecs_genome_encode(values[0], codes);
+	state = ecs_genome_encode(values[0], isnull[0], codes);
 
 	/*
 	 * Under the exclusive metapage lock throughout: the change counter is

@@ -257,30 +257,21 @@ cache_build(Relation index, uint64 changes, BlockNumber nblocks)
 	c->codes = MemoryContextAllocHuge(cxt, (Size) Max(nblocks, 1) * ECS_GI_SLOTS * ECS_GI_CODES);
 	c->tids = MemoryContextAllocHuge(cxt, sizeof(ItemPointerData) * (Size) Max(nblocks, 1) * ECS_GI_SLOTS);
 	c->states = MemoryContextAllocHuge(cxt, (Size) Max(nblocks, 1) * ECS_GI_SLOTS);
+	for (blk = ECS_GI_METAPAGE_BLKNO + 1; blk < nblocks; blk++)
 	{
-		for (blk = ECS_GI_METAPAGE_BLKNO + 1; blk < nblocks; blk++)
-		{
-			Buffer		buf;
-			Page		page;
-			EcsGiPageOpaque *o;
-			GiCachePage *cp;
+		Buffer		buf;
+		Page		page;
+		EcsGiPageOpaque *o;
+		GiCachePage *cp;
 
-			CHECK_FOR_INTERRUPTS();
-			buf = ReadBuffer(index, blk);
-			LockBuffer(buf, BUFFER_LOCK_SHARE);
-			page = BufferGetPage(buf);
-			if (PageIsNew(page))
-			{
-				UnlockReleaseBuffer(buf);
-				continue;
-			}
-			ecs_gi_check_page(index, page, blk);
-			o = EcsGiOpaque(page);
-			if (o->nused == 0)
-			{
-				UnlockReleaseBuffer(buf);
-				continue;
-			}
+		CHECK_FOR_INTERRUPTS();
+		buf = ecs_gi_read_data_page(index, blk);
+		if (!BufferIsValid(buf))
+			continue;
+		page = BufferGetPage(buf);
+		o = EcsGiOpaque(page);
+		if (o->nused > 0)
+		{
 			cp = &c->pages[c->npages++];
 			cp->blk = blk;
 			cp->start = total;
@@ -290,8 +281,8 @@ cache_build(Relation index, uint64 changes, BlockNumber nblocks)
 			memcpy(c->tids + total, EcsGiTids(page), sizeof(ItemPointerData) * o->nused);
 			memcpy(c->states + total, EcsGiStates(page), o->nused);
 			total += o->nused;
-			UnlockReleaseBuffer(buf);
 		}
+		UnlockReleaseBuffer(buf);
 	}
 
 	metabuf = ReadBuffer(index, ECS_GI_METAPAGE_BLKNO);
@@ -398,16 +389,11 @@ gi_pass(IndexScanDesc scan, GiScan *so)
 			EcsGiPageOpaque *o;
 
 			CHECK_FOR_INTERRUPTS();
-			buf = ReadBuffer(index, blk);
-			LockBuffer(buf, BUFFER_LOCK_SHARE);
-			page = BufferGetPage(buf);
-			if (PageIsNew(page))
-			{
-				UnlockReleaseBuffer(buf);
+			buf = ecs_gi_read_data_page(index, blk);
+			if (!BufferIsValid(buf))
 				continue;
-			}
+			page = BufferGetPage(buf);
 			o = EcsGiOpaque(page);
-			ecs_gi_check_page(index, page, blk);
 			pass_page(so, blk, o->nused, EcsGiPageRegular(o), EcsGiCodes(page),
 					  EcsGiStates(page), EcsGiTids(page));
 			UnlockReleaseBuffer(buf);

@@ -202,13 +202,7 @@ heap_check_callback(Relation index, ItemPointer tid, Datum *values, bool *isnull
 						RelationGetRelationName(index),
 						ItemPointerGetBlockNumber(tid), ItemPointerGetOffsetNumber(tid)),
 				 errhint("Please REINDEX it.")));
-	if (isnull[0])
-	{
-		memset(codes, 0, sizeof(codes));
-		state = ECS_GI_SLOT_NOCODE;
-	}
-	else
-		state = ecs_genome_encode(values[0], codes);
+	state = ecs_genome_encode(values[0], isnull[0], codes);
 	if (e->state != state || memcmp(e->codes, codes, ECS_GI_CODES) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INDEX_CORRUPTED),

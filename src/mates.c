@@ -13,16 +13,16 @@
  * the threshold algorithm.  If a list runs out first, a longer one is read.
  *
  *	- ecs_find_mates lists candidates with one SQL query through SPI:
- *	  `ORDER BY ecs_genome_score(genome, $target, $weights) DESC, agent_id
- *	  LIMIT n`, a pure per-row function, so the same query runs on a Citus
- *	  shard or under an index ordering operator (SPEC section 9); privileges
- *	  and row-level security apply as for the caller.
+ *	  `ORDER BY genome <~> $query LIMIT n`, a pure per-row operator, so the
+ *	  same query runs on a Citus shard, and under the genome index when the
+ *	  planner takes it (SPEC section 9); privileges and row-level security
+ *	  apply as for the caller.  Pedigrees are loaded lazily, in chunks.
  *	- ecs_find_mates_batch and ecs_pair_population read the active agents
- *	  once into a packed array (id, sex, genome as float4[n][traits]) through
- *	  the same kind of query, then score in a tight loop with early
- *	  abandoning of partial distances.  Both use the same scorer
- *	  (ecs_weighted_l1), so scores and ties are bit-identical to the
- *	  single-agent path.
+ *	  once into a packed array (id, sex, genome, the genome index's codes)
+ *	  through the same kind of query, then bound every agent with the
+ *	  index's kernel (genome_code.c) and score exactly only those the bound
+ *	  cannot rule out.  All paths use the same scorer (ecs_weighted_l1), so
+ *	  scores and ties are bit-identical to the single-agent path.
  *
  * IDENTIFICATION
  *		src/mates.c
@@ -48,9 +48,8 @@
 /*
  * Memory: a single search holds one round of candidates (k + a margin,
  * growing only while related candidates crowd the top, at most 4096 per
- * query or cursor chunk) and
- * their pedigree; the packed array holds (66 + 4 * traits rounded up to 8)
- * bytes per active agent, plus the pedigree of the agents searched for and
+ * query or cursor chunk) and their pedigree; the packed array holds
+ * (83 + 4 * traits rounded up to 8) bytes per active agent, plus the pedigree of the agents searched for and
  * their candidates; batch lists are bounded to 262144 candidates at once.
  * Interrupts: checked per candidate row read, per agent searched and per
  * kinship evaluation, so statement_timeout stops any call promptly.
@@ -588,8 +587,8 @@ ecs_find_mates(PG_FUNCTION_ARGS)
 }
 
 /*
- * The packed population: every active agent's id, sex and genome, read once
- * through SPI (a cursor, in chunks) into contiguous arrays.
+ * The packed population: every active agent's id, sex, genome and genome
+ * codes, read once through SPI (a cursor, in chunks) into contiguous arrays.
  */
 typedef struct Population
 {

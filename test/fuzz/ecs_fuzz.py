@@ -15,7 +15,7 @@ SQLSTATEs of SPEC section 6:
     22023 invalid_parameter_value      P0002 no_data_found
     55000 object_not_in_prerequisite   54000 program_limit_exceeded
     22000 data_exception               42501 insufficient_privilege
-    23xxx integrity constraint violations
+    class 23 (23502, 23503, 23505, 23514): integrity constraint violations
 Anything else (XX000 internal errors, 22003/22012/2202E arithmetic and array
 errors, a statement_timeout outside the few calls whose cost is their
 argument, a lost connection = a crashed backend) is a failure.
