@@ -30,6 +30,7 @@
  *	  taken after the parents' row locks.  Nothing is written unless the
  *	  parents are eligible, and the child is one INSERT, so a failed call
  *	  leaves nothing behind.
+ *
  * IDENTIFICATION
  *		src/breed.c
  *
