@@ -156,6 +156,69 @@ REINDEX INDEX gi_rows_idx;
 SELECT ecs_genome_index_check('gi_rows_idx', true) = (SELECT count(*) FROM gi_rows) AS reindexed_counts_match;
 SELECT * FROM pg_temp.compare();
 
+-- the kernels themselves on random codes: the fast scan and the AVX2
+-- kernel return the entries and bounds the scalar kernel does, at every cut
+SELECT ecs_genome_kernel_check(1, 997) AS disagreements_997,
+       ecs_genome_kernel_check(2, 8000) AS disagreements_8000;
+
+-- the fast scan: the backend copy also holds 4-bit codes, which a pass
+-- reads from its 32,769th entry on (genome_index_scan.c); 40,000 rows of
+-- continuous values plus 300 duplicates (exact ties), queries with
+-- targets inside, at and past the edges, zero weights and one dominant
+-- weight; index order against sort order with the copy (fast scan), then
+-- with the scalar kernel.  k = 300 takes three passes.
+SELECT setseed(0.25);
+CREATE TABLE gi_big (id int PRIMARY KEY, genome real[]);
+INSERT INTO gi_big
+SELECT i, ARRAY(SELECT random()::real FROM generate_series(1, 16) t WHERE i > 0)
+  FROM generate_series(1, 40000) i;
+INSERT INTO gi_big SELECT 100000 + id, genome FROM gi_big WHERE id % 133 = 0;
+CREATE INDEX gi_big_idx ON gi_big USING ecs_genome (genome);
+CREATE TEMP TABLE gi_big_queries AS
+SELECT q, ecs_genome_query(
+           ARRAY(SELECT CASE WHEN q = 7 THEN -0.5 WHEN q = 8 THEN (t % 2)::float8
+                             WHEN q = 9 THEN g[t] ELSE ecs_random(3000 + q, t) END
+                   FROM generate_series(1, 16) t),
+           ARRAY(SELECT CASE WHEN q = 10 AND t % 3 = 0 THEN 0 WHEN q = 11 AND t = 4 THEN 1000
+                             ELSE 0.5 + ecs_random(4000 + q, t) END
+                   FROM generate_series(1, 16) t)) AS query
+  FROM generate_series(1, 11) q, (SELECT genome AS g FROM gi_big WHERE id = 133) dup;
+CREATE FUNCTION pg_temp.big_ordered(q float8[], k int) RETURNS float8[]
+LANGUAGE sql AS $$
+    SELECT array_agg(d ORDER BY n) FROM (
+        SELECT genome <~> q AS d, row_number() OVER () AS n
+          FROM (SELECT genome FROM gi_big ORDER BY genome <~> q LIMIT k) s) t
+$$;
+CREATE FUNCTION pg_temp.big_compare() RETURNS TABLE (k int, queries bigint, agree bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+    r record;
+    n int;
+BEGIN
+    TRUNCATE cmp;
+    FOR r IN SELECT * FROM gi_big_queries LOOP
+        FOREACH n IN ARRAY ARRAY[1, 5, 64, 300] LOOP
+            SET LOCAL enable_seqscan = off;
+            INSERT INTO cmp VALUES (n, r.q, 'index', pg_temp.big_ordered(r.query, n));
+            SET LOCAL enable_seqscan = on;
+            SET LOCAL enable_indexscan = off;
+            INSERT INTO cmp VALUES (n, r.q, 'sort', pg_temp.big_ordered(r.query, n));
+            RESET enable_indexscan;
+        END LOOP;
+    END LOOP;
+    RETURN QUERY
+    SELECT i.k, count(*), count(*) FILTER (WHERE i.d = s.d)
+      FROM cmp i JOIN cmp s ON s.k = i.k AND s.q = i.q AND s.via = 'sort'
+     WHERE i.via = 'index'
+     GROUP BY i.k ORDER BY i.k;
+END
+$$;
+SELECT * FROM pg_temp.big_compare();
+SET ecs_agents.genome_index_simd = off;
+SELECT * FROM pg_temp.big_compare();
+RESET ecs_agents.genome_index_simd;
+DROP TABLE gi_big;
+
 -- a rolled-back insert leaves an entry whose row no snapshot sees
 BEGIN;
 INSERT INTO gi_rows VALUES (99999, array_fill(0.5::real, ARRAY[16]));
@@ -232,6 +295,18 @@ SET LOCAL ecs_agents.max_relatedness = 0;
 SELECT count(*) AS mates_when_nobody_is_eligible FROM ecs_find_mates(:'cur_id', 5);
 RESET ecs_agents.max_relatedness;
 SELECT count(*) AS mates_otherwise FROM ecs_find_mates(:'cur_id', 5);
+-- the batch bounds this population's later chunks with the fast scan:
+-- the same mates as one call per agent, for 30 of the founders
+CREATE TEMP TABLE cur_some AS
+SELECT agent_id::text AS a FROM ecs.agents WHERE agent_id LIKE 'cur%' ORDER BY agent_id LIMIT 30;
+CREATE TEMP TABLE cur_batch AS
+SELECT agent_id::text AS a, mate_id::text AS m, score, rank
+  FROM ecs_find_mates_batch(ARRAY(SELECT a FROM cur_some), 5);
+CREATE TEMP TABLE cur_single AS
+SELECT c.a, f.mate_id::text AS m, f.score, f.rank FROM cur_some c, LATERAL ecs_find_mates(c.a, 5) f;
+SELECT (SELECT count(*) FROM cur_batch) AS batch_rows,
+       (SELECT count(*) FROM ((TABLE cur_batch EXCEPT TABLE cur_single)
+                              UNION ALL (TABLE cur_single EXCEPT TABLE cur_batch)) d) AS differences;
 ROLLBACK;
 
 -- a genome outside [0,1] (written with triggers off) has no codes: the

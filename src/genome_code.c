@@ -31,7 +31,9 @@
 
 #include "catalog/pg_type.h"
 #include "ecs_agents.h"
+#include "fmgr.h"
 #include "genome_index.h"
+#include "miscadmin.h"
 
 /*
  * ecs_genome_query_parse
@@ -179,6 +181,27 @@ ecs_genome_encode_values(const float4 *v, int n, uint8 *codes)
 	return true;
 }
 
+#ifdef ECS_HAVE_AVX2_KERNEL
+static bool
+cpu_has_avx2(void)
+{
+	static int	have_avx2 = -1;
+
+	if (have_avx2 < 0)
+		have_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
+	return have_avx2 == 1;
+}
+#endif
+
+static int
+cmp_uint32(const void *a, const void *b)
+{
+	uint32		x = *(const uint32 *) a;
+	uint32		y = *(const uint32 *) b;
+
+	return (x > y) - (x < y);
+}
+
 /* one entry, scalar */
 static uint32
 bound_one(const EcsGenomeQuery *q, const uint8 *codes)
@@ -286,6 +309,173 @@ below_avx2(const EcsGenomeQuery *q, const uint8 *codes, int n, uint32 cut,
 #endif
 
 /*
+ * The fast scan: 4-bit codes (the high half of each byte code) of 32
+ * entries per block, transposed so that one 256-bit register holds one
+ * trait of 32 entries for two traits, and a per-trait table of 16 bounds
+ * looked up 32 entries at a time (pshufb).  Block layout, ECS_GI_FAST_BYTES
+ * bytes: for traits 2p and 2p+1, 32 bytes at 32p; byte j of the first 16
+ * holds entry j's nibble of trait 2p in its low half and entry j+16's in
+ * its high half, the next 16 bytes the same for trait 2p+1.
+ *
+ * The table of trait t, for the 16 codes c of nibble h, holds
+ *
+ *		L_t(h) = min(255, floor(wq_t * min_c max(0, |tq_t - c| - 1) / scale))
+ *
+ * so that scale * sum_t L_t(h_t) <= S (the entry's integer bound): sums of
+ * bytes saturate at 255, which only lowers them.  An entry whose table sum
+ * exceeds T = floor(cut / scale) has S > cut and is skipped; the others
+ * (a few thousand in a pass over a million genomes, most while the cutoff
+ * is still loose) get their exact S from their byte codes, prefetched.
+ * Half the bytes of the byte codes and less than half the instructions per
+ * entry: a scan of a large index is bound by memory bandwidth, so bytes
+ * count.  ecs_genome_kernel_check() tests both kernels against the scalar
+ * one.
+ */
+void
+ecs_genome_fast_pack(const uint8 *codes, int n, uint8 *out)
+{
+	int			i,
+				t;
+
+	memset(out, 0, (Size) ECS_GI_FAST_BLOCKS(n) * ECS_GI_FAST_BYTES);
+	for (i = 0; i < n; i++)
+	{
+		uint8	   *blk = out + (Size) (i / ECS_GI_FAST_ROWS) * ECS_GI_FAST_BYTES;
+		int			r = i % ECS_GI_FAST_ROWS;
+
+		for (t = 0; t < ECS_GI_CODES; t++)
+		{
+			uint8		h = codes[(Size) i * ECS_GI_CODES + t] >> 4;
+			uint8	   *b = blk + (t / 2) * 32 + (t % 2) * 16 + (r % 16);
+
+			*b |= (r < 16) ? h : (uint8) (h << 4);
+		}
+	}
+}
+
+/* the tables for cut: T = cut / scale at most 200, and about 200 */
+static void
+fast_lut_build(const EcsGenomeQuery *q, EcsGenomeFastLut *lut, uint32 cut)
+{
+	int			t,
+				h;
+
+	lut->scale = Max((cut + 199) / 200, 1);	/* so that T <= 200 */
+	for (t = 0; t < ECS_GI_CODES; t++)
+		for (h = 0; h < 16; h++)
+		{
+			int			lo = 16 * h,
+						hi = 16 * h + 15,
+						d;
+			uint32		v;
+
+			d = q->tq[t] < lo ? lo - q->tq[t] : (q->tq[t] > hi ? q->tq[t] - hi : 0);
+			d = d > 1 ? d - 1 : 0;
+			v = (uint32) q->wq[t] * (uint32) d / lut->scale;
+			lut->lut[t][h] = (uint8) Min(v, 255);
+		}
+}
+
+#ifdef ECS_HAVE_AVX2_KERNEL
+__attribute__((target("avx2")))
+static int
+fast_below_avx2(const EcsGenomeQuery *q, const EcsGenomeFastLut *lut, const uint8 *fast,
+				const uint8 *codes, int n, uint32 cut, uint32 *out, uint16 *idx)
+{
+	__m256i		tab[ECS_GI_CODES / 2];
+	__m256i		nib = _mm256_set1_epi8(0x0F);
+	__m256i		tv;
+	int			nblocks = ECS_GI_FAST_BLOCKS(n);
+	int			b,
+				p,
+				j,
+				nsurv = 0,
+				m = 0;
+
+	for (p = 0; p < ECS_GI_CODES / 2; p++)
+		tab[p] = _mm256_loadu2_m128i((const __m128i *) lut->lut[2 * p + 1],
+									 (const __m128i *) lut->lut[2 * p]);
+	tv = _mm256_set1_epi8((char) (uint8) (cut / lut->scale));
+	for (b = 0; b < nblocks; b++)
+	{
+		const uint8 *blk = fast + (Size) b * ECS_GI_FAST_BYTES;
+		__m256i		lo = _mm256_setzero_si256();
+		__m256i		hi = _mm256_setzero_si256();
+		__m128i		slo,
+					shi;
+		uint32		mask;
+
+		for (p = 0; p < ECS_GI_CODES / 2; p++)
+		{
+			__m256i		x = _mm256_loadu_si256((const __m256i *) (blk + 32 * p));
+
+			lo = _mm256_adds_epu8(lo, _mm256_shuffle_epi8(tab[p], _mm256_and_si256(x, nib)));
+			hi = _mm256_adds_epu8(hi, _mm256_shuffle_epi8(tab[p],
+														  _mm256_and_si256(_mm256_srli_epi16(x, 4), nib)));
+		}
+		/* even traits in lane 0, odd in lane 1: add the lanes */
+		slo = _mm_adds_epu8(_mm256_castsi256_si128(lo), _mm256_extracti128_si256(lo, 1));
+		shi = _mm_adds_epu8(_mm256_castsi256_si128(hi), _mm256_extracti128_si256(hi, 1));
+		lo = _mm256_set_m128i(shi, slo);
+		/* sum <= T: max(sum, T) == T */
+		mask = (uint32) _mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_max_epu8(lo, tv), tv));
+		if (b == nblocks - 1 && (n % ECS_GI_FAST_ROWS) != 0)
+			mask &= ((uint32) 1 << (n % ECS_GI_FAST_ROWS)) - 1;
+		while (mask)
+		{
+			int			i = b * ECS_GI_FAST_ROWS + __builtin_ctz(mask);
+
+			mask &= mask - 1;
+			_mm_prefetch((const char *) (codes + (Size) i * ECS_GI_CODES), _MM_HINT_T0);
+			idx[nsurv++] = (uint16) i;
+		}
+	}
+
+	/*
+	 * The survivors' byte codes, read after the whole range was filtered:
+	 * they are scattered, and the prefetches above overlap their misses.
+	 */
+	for (j = 0; j < nsurv; j++)
+	{
+		int			i = idx[j];
+		uint32		s = bound_one(q, codes + (Size) i * ECS_GI_CODES);
+
+		if (s <= cut)
+		{
+			out[m] = s;
+			idx[m++] = (uint16) i;
+		}
+	}
+	return m;
+}
+#endif
+
+/*
+ * ecs_genome_fast_below
+ *		ecs_genome_bounds_below() for entries that also have their fast
+ *		codes (ecs_genome_fast_pack of the same n entries): the same entries
+ *		and bounds, sooner.  lut holds the query's tables, built here and
+ *		rebuilt when cut has moved far from the scale they were built for
+ *		(zero its scale for a new query).  Without AVX2, with the setting
+ *		off, or when cut lets every entry through, the plain kernel runs.
+ */
+int
+ecs_genome_fast_below(const EcsGenomeQuery *q, EcsGenomeFastLut *lut, const uint8 *fast,
+					  const uint8 *codes, int n, uint32 cut, uint32 *out, uint16 *idx)
+{
+#ifdef ECS_HAVE_AVX2_KERNEL
+	if (ecs_genome_index_simd && cut < 63 * 254 * ECS_GI_CODES && cpu_has_avx2())
+	{
+		if (lut->scale == 0 || cut / lut->scale > 254 ||
+			(cut / lut->scale < 100 && lut->scale > 1))
+			fast_lut_build(q, lut, cut);
+		return fast_below_avx2(q, lut, fast, codes, n, cut, out, idx);
+	}
+#endif
+	return ecs_genome_bounds_below(q, codes, n, cut, out, idx);
+}
+
+/*
  * ecs_genome_bounds_below
  *		The entries of codes[n][ECS_GI_CODES] whose integer bound is at
  *		most cut, in slot order: slot numbers in idx[], bounds in out[]
@@ -296,12 +486,144 @@ ecs_genome_bounds_below(const EcsGenomeQuery *q, const uint8 *codes, int n, uint
 						uint32 *out, uint16 *idx)
 {
 #ifdef ECS_HAVE_AVX2_KERNEL
-	static int	have_avx2 = -1;
-
-	if (have_avx2 < 0)
-		have_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
-	if (have_avx2 && ecs_genome_index_simd)
+	if (ecs_genome_index_simd && cpu_has_avx2())
 		return below_avx2(q, codes, n, cut, out, idx);
 #endif
 	return below_scalar(q, codes, n, cut, out, idx);
+}
+
+PG_FUNCTION_INFO_V1(ecs_genome_kernel_check);
+
+/* one test case of ecs_genome_kernel_check: both kernels at one cut */
+static int64
+kernel_case(const EcsGenomeQuery *q, const uint8 *codes, const uint8 *fast, int n, uint32 cut,
+			uint32 *out1, uint16 *idx1, uint32 *out2, uint16 *idx2)
+{
+	EcsGenomeFastLut lut;
+	int			m1,
+				m2,
+				i;
+	int64		bad = 0;
+
+	lut.scale = 0;
+	m1 = ecs_genome_fast_below(q, &lut, fast, codes, n, cut, out1, idx1);
+	m2 = below_scalar(q, codes, n, cut, out2, idx2);
+	if (m1 != m2)
+		return Max(m1, m2);
+	for (i = 0; i < m1; i++)
+		if (out1[i] != out2[i] || idx1[i] != idx2[i])
+			bad++;
+	return bad;
+}
+
+/*
+ * ecs_genome_kernel_check(seed int8, entries int4) RETURNS int8
+ *		Self-test of the bound kernels on random codes: 64 random queries
+ *		(targets inside and past [0,1], zero and dominant weights), each at
+ *		cuts from 0 to past every bound, the fast scan (ecs_genome_fast_below)
+ *		and the AVX2 kernel against the scalar one, which must return the
+ *		same entries with the same bounds.  Returns the number of
+ *		disagreements (0).  The kernels run as ecs_agents.genome_index_simd
+ *		says.  22023 unless 1 <= entries <= 65536.
+ */
+Datum
+ecs_genome_kernel_check(PG_FUNCTION_ARGS)
+{
+	uint64		seed = (uint64) PG_GETARG_INT64(0);
+	int32		n = PG_GETARG_INT32(1);
+	uint8	   *codes,
+			   *fast;
+	uint32	   *out1,
+			   *out2,
+			   *all;
+	uint16	   *idx1,
+			   *idx2;
+	double		target[ECS_GI_CODES],
+				weight[ECS_GI_CODES];
+	int64		bad = 0;
+	uint64		r = 0;
+	int			i,
+				t,
+				qn;
+
+	if (n < 1 || n > 65536)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("entries must be between 1 and 65536")));
+	codes = palloc((Size) n * ECS_GI_CODES);
+	fast = palloc((Size) ECS_GI_FAST_BLOCKS(n) * ECS_GI_FAST_BYTES);
+	out1 = palloc(sizeof(uint32) * n);
+	out2 = palloc(sizeof(uint32) * n);
+	all = palloc(sizeof(uint32) * n);
+	idx1 = palloc(sizeof(uint16) * n);
+	idx2 = palloc(sizeof(uint16) * n);
+	/* codes: uniform bytes, one entry in 16 at the extremes 0 and 255 */
+	for (i = 0; i < n * ECS_GI_CODES; i++)
+	{
+		uint64		x = ecs_random_u64(seed, r++);
+
+		codes[i] = (x % 16 == 0) ? ((x >> 8) % 2 ? 255 : 0) : (uint8) (x >> 16);
+	}
+	ecs_genome_fast_pack(codes, n, fast);
+
+	for (qn = 0; qn < 64; qn++)
+	{
+		EcsGenomeQuery q;
+		uint32		cuts[10];
+		int			c;
+
+		CHECK_FOR_INTERRUPTS();
+		for (t = 0; t < ECS_GI_CODES; t++)
+		{
+			double		u = ecs_random_unit(seed, r++);
+
+			target[t] = (qn % 8 == 1) ? (u < 0.5 ? -0.25 : 1.25) : ecs_random_unit(seed, r++);
+			weight[t] = (qn % 8 == 2 && u < 0.3) ? 0.0 : 0.1 + ecs_random_unit(seed, r++);
+			if (qn % 8 == 3 && t == 5)
+				weight[t] = 1000.0;
+			if (qn % 8 == 4)
+				target[t] = (double) codes[(Size) (qn % n) * ECS_GI_CODES + t] / 255.0;
+		}
+		q.n = ECS_GI_CODES;
+		q.target = target;
+		q.weight = weight;
+		q.wsum = 0.0;
+		for (t = 0; t < ECS_GI_CODES; t++)
+			q.wsum += weight[t];
+		ecs_genome_query_codes(&q);
+
+		/* cuts: 0, the 1st, 5th, 64th, 1% and half-way bounds, the largest, beyond */
+		for (i = 0; i < n; i++)
+			all[i] = bound_one(&q, codes + (Size) i * ECS_GI_CODES);
+		qsort(all, n, sizeof(uint32), cmp_uint32);
+		cuts[0] = 0;
+		cuts[1] = all[0];
+		cuts[2] = all[Min(4, n - 1)];
+		cuts[3] = all[Min(63, n - 1)];
+		cuts[4] = all[n / 100];
+		cuts[5] = all[n / 2];
+		cuts[6] = all[n - 1];
+		cuts[7] = all[n - 1] + 1;
+		cuts[8] = all[Min(63, n - 1)] + 1;
+		cuts[9] = PG_UINT32_MAX;
+		for (c = 0; c < lengthof(cuts); c++)
+		{
+			/* the whole range, then a tail that ends inside a block */
+			bad += kernel_case(&q, codes, fast, n, cuts[c], out1, idx1, out2, idx2);
+			if (n > 40)
+				bad += kernel_case(&q, codes, fast, n - 7, cuts[c], out1, idx1, out2, idx2);
+#ifdef ECS_HAVE_AVX2_KERNEL
+			if (ecs_genome_index_simd && cpu_has_avx2())
+			{
+				int			m1 = below_avx2(&q, codes, n, cuts[c], out1, idx1);
+				int			m2 = below_scalar(&q, codes, n, cuts[c], out2, idx2);
+
+				if (m1 != m2 || memcmp(out1, out2, sizeof(uint32) * m1) != 0 ||
+					memcmp(idx1, idx2, sizeof(uint16) * m1) != 0)
+					bad++;
+			}
+#endif
+		}
+	}
+	PG_RETURN_INT64(bad);
 }

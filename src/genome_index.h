@@ -99,6 +99,18 @@ typedef struct EcsGenomeQuery
 	double		bound_scale;	/* lower bound = integer sum * bound_scale */
 } EcsGenomeQuery;
 
+/* the fast scan's codes (genome_code.c): 4 bits a trait, 32 entries a block */
+#define ECS_GI_FAST_ROWS	32
+#define ECS_GI_FAST_BYTES	(ECS_GI_CODES / 2 * ECS_GI_FAST_ROWS)
+#define ECS_GI_FAST_BLOCKS(n)	(((n) + ECS_GI_FAST_ROWS - 1) / ECS_GI_FAST_ROWS)
+
+/* a query's fast-scan tables; scale 0 until built */
+typedef struct EcsGenomeFastLut
+{
+	uint32		scale;
+	uint8		lut[ECS_GI_CODES][16];
+} EcsGenomeFastLut;
+
 /* genome_code.c */
 extern void ecs_genome_query_parse(ArrayType *q, EcsGenomeQuery *out);
 extern void ecs_genome_query_codes(EcsGenomeQuery *q);
@@ -106,6 +118,10 @@ extern int	ecs_genome_encode(Datum genome, bool isnull, uint8 *codes);
 extern bool ecs_genome_encode_values(const float4 *v, int n, uint8 *codes);
 extern int	ecs_genome_bounds_below(const EcsGenomeQuery *q, const uint8 *codes,
 									int n, uint32 cut, uint32 *out, uint16 *idx);
+extern void ecs_genome_fast_pack(const uint8 *codes, int n, uint8 *out);
+extern int	ecs_genome_fast_below(const EcsGenomeQuery *q, EcsGenomeFastLut *lut,
+								  const uint8 *fast, const uint8 *codes, int n, uint32 cut,
+								  uint32 *out, uint16 *idx);
 
 /* genome_index.c */
 extern void ecs_gi_init_page(Page page);

@@ -41,6 +41,16 @@
 #define ECS_GI_BATCH_FIRST	64
 #define ECS_GI_BATCH_MAX	65536
 
+/*
+ * A pass bounds its first entries with the byte codes, then switches to the
+ * fast scan (cache only).  Entries the fast scan cannot rule out cost a
+ * scattered read of their byte codes, and the pass's cutoff, the B-th best
+ * bound so far, is loose at first: about B ln(N / start) of them get read.
+ * Starting after 32k entries saves more of those reads than the slower
+ * kernel costs over the first entries.
+ */
+#define ECS_GI_FAST_AFTER	32768
+
 typedef struct GiCandidate
 {
 	uint64		key;			/* bound << 32 | block << 10 | slot */
@@ -65,6 +75,8 @@ typedef struct GiScan
 	struct GiCache *cache;		/* the backend cache the scan reads, or NULL */
 	uint64		cutoff;			/* of the pass: keys at or above it are out */
 	bool		full;			/* the pass dropped entries */
+	int64		seen;			/* entries the pass has bounded */
+	EcsGenomeFastLut lut;		/* fast-scan tables (cache only) */
 	uint16		idx[ECS_GI_SLOTS];	/* one page's entries below the cutoff */
 	uint32		bounds[ECS_GI_SLOTS];
 } GiScan;
@@ -171,15 +183,21 @@ select_smallest(GiCandidate *c, int n, int k)
  * backend (a stable index), so a write-heavy index is scanned through its
  * buffers.  Scans pin the cache they read (a reset callback on their
  * memory unpins it, also on error); a replaced cache is freed when its last
- * scan is done.  Memory: 23 bytes per entry (about 23 MB per million
- * rows), one cache per backend, none for indexes past ECS_GI_CACHE_MAX.
+ * scan is done.  The cache also holds each page's slots as fast-scan
+ * blocks (genome_code.c: 4-bit codes, 32 entries a block), which a pass
+ * reads instead of the byte codes once it has a cutoff.  Memory: about 32
+ * bytes per entry (32 MB per million rows), one cache per backend, none
+ * for indexes past ECS_GI_CACHE_MAX.
  */
 #define ECS_GI_CACHE_MAX	((Size) 1 << 30)
+/* fast-scan blocks of one page's slots */
+#define ECS_GI_PAGE_FAST_BLOCKS	ECS_GI_FAST_BLOCKS(ECS_GI_SLOTS)
 
 typedef struct GiCachePage
 {
 	BlockNumber blk;
 	int			start;			/* first slot's position in the arrays */
+	int			fstart;			/* its first fast-scan block */
 	int			n;				/* slots 0..n-1 of the page */
 	bool		regular;
 } GiCachePage;
@@ -195,6 +213,7 @@ typedef struct GiCache
 	int			npages;
 	GiCachePage *pages;
 	uint8	   *codes;			/* [slot][ECS_GI_CODES] */
+	uint8	   *fast;			/* fast-scan blocks of each page's slots */
 	ItemPointerData *tids;
 	uint8	   *states;
 } GiCache;
@@ -240,10 +259,12 @@ cache_build(Relation index, uint64 changes, BlockNumber nblocks)
 	GiCache    *c;
 	BlockNumber blk;
 	int			total = 0;
+	int			ftotal = 0;
 	Buffer		metabuf;
 	uint64		after;
 
-	if ((Size) nblocks * ECS_GI_SLOTS * (ECS_GI_CODES + sizeof(ItemPointerData) + 1) > ECS_GI_CACHE_MAX)
+	if ((Size) nblocks * (ECS_GI_SLOTS * (ECS_GI_CODES + sizeof(ItemPointerData) + 1) +
+						  ECS_GI_PAGE_FAST_BLOCKS * ECS_GI_FAST_BYTES) > ECS_GI_CACHE_MAX)
 		return NULL;
 	/* under the caller's memory until complete: an error frees it */
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "ecs_genome cache", ALLOCSET_DEFAULT_SIZES);
@@ -255,6 +276,7 @@ cache_build(Relation index, uint64 changes, BlockNumber nblocks)
 	c->current = true;
 	c->pages = MemoryContextAllocHuge(cxt, sizeof(GiCachePage) * Max(nblocks, 1));
 	c->codes = MemoryContextAllocHuge(cxt, (Size) Max(nblocks, 1) * ECS_GI_SLOTS * ECS_GI_CODES);
+	c->fast = MemoryContextAllocHuge(cxt, (Size) Max(nblocks, 1) * ECS_GI_PAGE_FAST_BLOCKS * ECS_GI_FAST_BYTES);
 	c->tids = MemoryContextAllocHuge(cxt, sizeof(ItemPointerData) * (Size) Max(nblocks, 1) * ECS_GI_SLOTS);
 	c->states = MemoryContextAllocHuge(cxt, (Size) Max(nblocks, 1) * ECS_GI_SLOTS);
 	for (blk = ECS_GI_METAPAGE_BLKNO + 1; blk < nblocks; blk++)
@@ -278,6 +300,9 @@ cache_build(Relation index, uint64 changes, BlockNumber nblocks)
 			cp->n = o->nused;
 			cp->regular = EcsGiPageRegular(o);
 			memcpy(c->codes + (Size) total * ECS_GI_CODES, EcsGiCodes(page), (Size) o->nused * ECS_GI_CODES);
+			cp->fstart = ftotal;
+			ecs_genome_fast_pack(EcsGiCodes(page), o->nused, c->fast + (Size) ftotal * ECS_GI_FAST_BYTES);
+			ftotal += ECS_GI_FAST_BLOCKS(o->nused);
 			memcpy(c->tids + total, EcsGiTids(page), sizeof(ItemPointerData) * o->nused);
 			memcpy(c->states + total, EcsGiStates(page), o->nused);
 			total += o->nused;
@@ -300,11 +325,13 @@ cache_build(Relation index, uint64 changes, BlockNumber nblocks)
 
 /*
  * The entries of one page (n slots, from a buffer or the cache) whose key
- * is below the pass's cutoff and above so->low go to the candidates.
+ * is below the pass's cutoff and above so->low go to the candidates.  With
+ * fast (the cache's fast-scan blocks of the page), a regular page is
+ * bounded by the fast scan once the pass has a cutoff.
  */
 static void
 pass_page(GiScan *so, BlockNumber blk, int n, bool regular, const uint8 *codes,
-		  const uint8 *states, const ItemPointerData *tids)
+		  const uint8 *fast, const uint8 *states, const ItemPointerData *tids)
 {
 	int			cap = 2 * so->batch;
 	int			m,
@@ -320,10 +347,14 @@ pass_page(GiScan *so, BlockNumber blk, int n, bool regular, const uint8 *codes,
 		}
 		regular = false;
 	}
+	else if (fast && regular && so->seen >= ECS_GI_FAST_AFTER)
+		m = ecs_genome_fast_below(&so->q, &so->lut, fast, codes, n,
+								  (uint32) (so->cutoff >> 32), so->bounds, so->idx);
 	else
 		m = ecs_genome_bounds_below(&so->q, codes, n,
 									regular ? (uint32) (so->cutoff >> 32) : PG_UINT32_MAX,
 									so->bounds, so->idx);
+	so->seen += n;
 	for (j = 0; j < m; j++)
 	{
 		int			i = so->idx[j];
@@ -365,6 +396,7 @@ gi_pass(IndexScanDesc scan, GiScan *so)
 	so->next = 0;
 	so->cutoff = PG_UINT64_MAX;
 	so->full = false;
+	so->seen = 0;
 	if (so->cache)
 	{
 		GiCache    *c = so->cache;
@@ -377,6 +409,7 @@ gi_pass(IndexScanDesc scan, GiScan *so)
 			if ((p & 63) == 0)
 				CHECK_FOR_INTERRUPTS();
 			pass_page(so, cp->blk, cp->n, cp->regular, c->codes + (Size) cp->start * ECS_GI_CODES,
+					  c->fast + (Size) cp->fstart * ECS_GI_FAST_BYTES,
 					  c->states + cp->start, c->tids + cp->start);
 		}
 	}
@@ -394,7 +427,7 @@ gi_pass(IndexScanDesc scan, GiScan *so)
 				continue;
 			page = BufferGetPage(buf);
 			o = EcsGiOpaque(page);
-			pass_page(so, blk, o->nused, EcsGiPageRegular(o), EcsGiCodes(page),
+			pass_page(so, blk, o->nused, EcsGiPageRegular(o), EcsGiCodes(page), NULL,
 					  EcsGiStates(page), EcsGiTids(page));
 			UnlockReleaseBuffer(buf);
 		}

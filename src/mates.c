@@ -49,7 +49,7 @@
  * Memory: a single search holds one round of candidates (k + a margin,
  * growing only while related candidates crowd the top, at most 4096 per
  * query or cursor chunk) and their pedigree; the packed array holds
- * (83 + 4 * traits rounded up to 8) bytes per active agent, plus the pedigree of the agents searched for and
+ * (91 + 4 * traits rounded up to 8) bytes per active agent, plus the pedigree of the agents searched for and
  * their candidates; batch lists are bounded to 262144 candidates at once.
  * Interrupts: checked per candidate row read, per agent searched and per
  * kinship evaluation, so statement_timeout stops any call promptly.
@@ -534,13 +534,20 @@ ecs_find_mates(PG_FUNCTION_ARGS)
 			SPI_freetuptable(SPI_tuptable);
 
 			/*
-			 * Pedigrees lazily, in chunks of k + 1, then twice as many:
-			 * without relatives at the top, the threshold test stops within
-			 * the first chunk, and the rest of the list needs no kinship.
+			 * Pedigrees lazily, in chunks of k, then twice as many: without
+			 * relatives at the top, the first k candidates' final scores are
+			 * their trait scores and the threshold test stops before the
+			 * next chunk; the rest of the list needs no kinship.
 			 */
-			for (from = 0, chunk = k + 1; from < nlist && !done; from += chunk, chunk *= 2)
+			for (from = 0, chunk = k; from < nlist && !done; from += chunk, chunk *= 2)
 			{
 				int			to = Min(nlist, from + chunk);
+
+				if (nbest == k && best[k - 1].final > list[from].trait)
+				{
+					done = true;	/* the threshold test of rerank() */
+					break;
+				}
 
 				load_candidates(ped, list, from, to, pa < 0 ? id : NULL, ap1, ap2);
 				if (pa < 0)
@@ -599,14 +606,16 @@ typedef struct Population
 	char	   *sex;			/* n: 'f', 'm' or '\0' */
 	float4	   *genome;			/* n * stride */
 	uint8	   *codes;			/* n * ECS_GI_CODES: genome codes (genome_code.c) */
+	uint8	   *fast;			/* the same as fast-scan blocks */
 	int			nnocode;		/* agents whose genome has no codes */
 	int		   *nocode;			/* their positions (always scored exactly) */
 	bool	   *coded;			/* n: has codes (else its codes are zero) */
 	HTAB	   *index;			/* id -> position */
 } Population;
 
-/* agents bounded per kernel call (slot numbers are 16-bit) */
+/* agents bounded per kernel call (slot numbers are 16-bit; whole fast-scan blocks) */
 #define POP_CHUNK	4096
+StaticAssertDecl(POP_CHUNK % ECS_GI_FAST_ROWS == 0, "chunks start on a fast-scan block");
 
 #define POP_ID(p, i)	((p)->ids + (Size) (i) * (ECS_AGENT_ID_MAX + 1))
 
@@ -702,6 +711,8 @@ population_load(const EcsCatalog *cat, MemoryContext cxt)
 	ctl.keysize = ECS_AGENT_ID_MAX + 1;
 	ctl.entrysize = sizeof(PopSlot);
 	ctl.hcxt = cxt;
+	pop->fast = MemoryContextAllocHuge(cxt, (Size) Max(ECS_GI_FAST_BLOCKS(pop->n), 1) * ECS_GI_FAST_BYTES);
+	ecs_genome_fast_pack(pop->codes, pop->n, pop->fast);
 	pop->index = hash_create("ecs population", Max(pop->n, 16), &ctl,
 							 HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 	for (i = 0; i < pop->n; i++)
@@ -807,6 +818,7 @@ scan_population(const Population *pop, const EcsCatalog *cat, const float4 *g, c
 	uint32	   *bounds = palloc(sizeof(uint32) * POP_CHUNK);
 	uint16	   *idx = palloc(sizeof(uint16) * POP_CHUNK);
 	EcsGenomeQuery q;
+	EcsGenomeFastLut lut;
 	double		bound = INFINITY;
 	double		l1_per_unit;
 	uint32		cut = PG_UINT32_MAX;
@@ -822,6 +834,7 @@ scan_population(const Population *pop, const EcsCatalog *cat, const float4 *g, c
 	ecs_genome_query_codes(&q);
 	/* an integer bound S is a lower bound of the L1 sum: S * l1_per_unit */
 	l1_per_unit = q.bound_scale * q.wsum;
+	lut.scale = 0;
 
 	/* c = -1: the agents without codes; then chunks of POP_CHUNK agents */
 	for (c = -1; c < pop->n; c = (c < 0 ? 0 : c + POP_CHUNK))
@@ -831,6 +844,10 @@ scan_population(const Population *pop, const EcsCatalog *cat, const float4 *g, c
 		CHECK_FOR_INTERRUPTS();
 		if (c < 0)
 			nb = pop->nnocode;
+		else if (cut != PG_UINT32_MAX)
+			nb = ecs_genome_fast_below(&q, &lut, pop->fast + (Size) (c / ECS_GI_FAST_ROWS) * ECS_GI_FAST_BYTES,
+									   pop->codes + (Size) c * ECS_GI_CODES,
+									   Min(POP_CHUNK, pop->n - c), cut, bounds, idx);
 		else
 			nb = ecs_genome_bounds_below(&q, pop->codes + (Size) c * ECS_GI_CODES,
 										 Min(POP_CHUNK, pop->n - c), cut, bounds, idx);

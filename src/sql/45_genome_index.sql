@@ -67,6 +67,14 @@ COMMENT ON FUNCTION @extschema@.ecs_genome_index_check(pg_catalog.regclass, pg_c
     'check of an ecs_genome index (metapage, page counters, slot states; with heapallindexed, an entry with the right codes for every visible row); returns its live entries, XX002 when corrupted';
 REVOKE ALL ON FUNCTION @extschema@.ecs_genome_index_check(pg_catalog.regclass, pg_catalog.bool) FROM PUBLIC;
 
+CREATE FUNCTION @extschema@.ecs_genome_kernel_check(seed pg_catalog.int8, entries pg_catalog.int4)
+RETURNS pg_catalog.int8
+AS 'MODULE_PATHNAME', 'ecs_genome_kernel_check'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ecs_genome_kernel_check(pg_catalog.int8, pg_catalog.int4) IS
+    'self-test of the genome index kernels (fast scan and AVX2 against the scalar kernel) on random codes; returns the number of disagreements (0)';
+REVOKE ALL ON FUNCTION @extschema@.ecs_genome_kernel_check(pg_catalog.int8, pg_catalog.int4) FROM PUBLIC;
+
 CREATE INDEX agents_genome_idx ON ecs.agents USING ecs_genome (genome);
 COMMENT ON INDEX ecs.agents_genome_idx IS
     'genome codes: exact mate search without reading every genome (ecs_find_mates)';
