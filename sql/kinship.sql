@@ -103,6 +103,30 @@ SELECT ecs_inbreeding('kinE');
 \echo :LAST_ERROR_SQLSTATE
 -- outside the sub-pedigree the cycle does not matter
 SELECT ecs_kinship('kinH', 'kinG') AS unrelated_founders;
+-- nor for mate searches that read the whole pedigree, cycle included (the
+-- batch of every active px agent, DEBUG1 says so): each search checks only
+-- its own agents' pedigrees, and the rows are the single calls' (the kin*
+-- agents set inactive, so that they are no one's candidates)
+UPDATE ecs.agents SET active = false WHERE agent_id LIKE 'kin_';
+SET client_min_messages = debug1;
+SELECT count(*) FROM ecs_find_mates_batch((SELECT array_agg(agent_id::text) FROM ecs.agents WHERE active), 5);
+RESET client_min_messages;
+SELECT count(*) AS differences FROM (
+    (SELECT * FROM ecs_find_mates_batch((SELECT array_agg(agent_id::text) FROM ecs.agents WHERE active), 5)
+     EXCEPT SELECT a.agent_id, m.mate_id, m.score, m.rank FROM ecs.agents a, ecs_find_mates(a.agent_id, 5) m WHERE a.active)
+    UNION ALL
+    (SELECT a.agent_id, m.mate_id, m.score, m.rank FROM ecs.agents a, ecs_find_mates(a.agent_id, 5) m WHERE a.active
+     EXCEPT SELECT * FROM ecs_find_mates_batch((SELECT array_agg(agent_id::text) FROM ecs.agents WHERE active), 5))) d;
+-- an agent whose own pedigree holds the cycle still fails, on either path
+SET client_min_messages = debug1;
+SELECT count(*) FROM ecs_find_mates_batch((SELECT array_agg(agent_id::text) FROM ecs.agents WHERE active) || 'kinE'::text, 5);
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM ecs_find_mates_batch(ARRAY['kinE'], 1);
+\echo :LAST_ERROR_SQLSTATE
+RESET client_min_messages;
+SELECT count(*) FROM ecs_find_mates('kinE', 1);
+\echo :LAST_ERROR_SQLSTATE
+UPDATE ecs.agents SET active = true WHERE agent_id LIKE 'kin_';
 -- walks terminate, each agent once
 SELECT agent_id, depth FROM ecs_lineage('kinE', 10, 'ancestors') ORDER BY depth, agent_id;
 SELECT agent_id, depth FROM ecs_lineage('kinA', 10, 'descendants') ORDER BY depth, agent_id;

@@ -4,6 +4,8 @@ SET extra_float_digits = 0;
 -- errors print their SQLSTATE on the line after
 \i test/fixtures/pedigree.sql
 \i test/fixtures/reference.sql
+-- pins the table's row estimate (240), which the batch's choice of path reads
+ANALYZE ecs.agents;
 
 -- brute force: every candidate scored by the SQL reference
 CREATE TEMP TABLE searchers AS
@@ -115,9 +117,45 @@ SELECT k, count(*) AS differences FROM (VALUES (1), (5), (50)) v(k),
            (SELECT a.agent_id, m.mate_id, m.score, m.rank FROM ecs.agents a, ecs_find_mates(a.agent_id, k) m
             EXCEPT SELECT * FROM ecs_find_mates_batch((SELECT array_agg(agent_id::text) FROM ecs.agents), k))) d
  GROUP BY k ORDER BY k;
+-- The batch and the pairing either walk the pedigree (from the agents
+-- searched, then lazily from their candidates) or read all of it at once
+-- when searches * (k + 2) * 2^kinship_depth >= rows of ecs.agents (240 here,
+-- 201 active); DEBUG1 says which.  Every agent, k = 1 (the batch above):
+-- 240 * 3 * 16, read; one agent, k = 5: 1 * 7 * 16 = 112, walks; three
+-- agents, k = 1: 144, walks; the 28 searchers, k = 5, and the pairing: read.
+SET client_min_messages = debug1;
+SELECT count(*) FROM ecs_find_mates_batch((SELECT array_agg(agent_id::text) FROM ecs.agents), 1);
+SELECT count(*) FROM ecs_find_mates_batch(ARRAY['px9_0'], 5);
+SELECT count(*) FROM ecs_find_mates_batch(ARRAY['px9_0', 'px9_1', 'px9_2'], 1);
+SELECT count(*) FROM ecs_find_mates_batch((SELECT array_agg(a) FROM searchers), 5);
+SELECT count(*) FROM ecs_pair_population();
+RESET client_min_messages;
+-- the walking path gives the same rows as single calls too: batches of one
+-- searcher (k = 1, 5) and of three (k = 1), on the collapsed pedigree
+CREATE TEMP TABLE searcher_groups AS
+SELECT (row_number() OVER (ORDER BY a COLLATE "C") - 1) / 3 AS g, a FROM searchers;
+SELECT k, count(*) AS differences FROM (VALUES (1), (5)) v(k),
+  LATERAL ((SELECT b.* FROM searchers s, ecs_find_mates_batch(ARRAY[s.a], k) b
+            EXCEPT SELECT s.a, m.mate_id, m.score, m.rank FROM searchers s, ecs_find_mates(s.a, k) m)
+           UNION ALL
+           (SELECT s.a, m.mate_id, m.score, m.rank FROM searchers s, ecs_find_mates(s.a, k) m
+            EXCEPT SELECT b.* FROM searchers s, ecs_find_mates_batch(ARRAY[s.a], k) b)) d
+ GROUP BY k ORDER BY k;
+SELECT count(*) AS differences FROM (
+    (SELECT b.* FROM (SELECT array_agg(a) AS ids FROM searcher_groups GROUP BY g) x, ecs_find_mates_batch(x.ids, 1) b
+     EXCEPT SELECT s.a, m.mate_id, m.score, m.rank FROM searchers s, ecs_find_mates(s.a, 1) m)
+    UNION ALL
+    (SELECT s.a, m.mate_id, m.score, m.rank FROM searchers s, ecs_find_mates(s.a, 1) m
+     EXCEPT SELECT b.* FROM (SELECT array_agg(a) AS ids FROM searcher_groups GROUP BY g) x, ecs_find_mates_batch(x.ids, 1) b)) d;
+-- how many of those rows are mates related to the searcher: the re-rank had
+-- kinship to compute on both paths
+SELECT count(*) AS rows, count(*) FILTER (WHERE x.r > 0) AS related_mates
+  FROM searchers s, ecs_find_mates_batch(ARRAY[s.a], 5) b JOIN brute x ON x.a = b.agent_id AND x.b = b.mate_id;
 -- when nearly every candidate is too closely related, lists must grow
--- (several rounds) and still give the brute-force answer
+-- (several rounds) and still give the brute-force answer: single calls,
+-- batches of one (walks), the batch of all searchers (reads everything)
 SET ecs_agents.max_relatedness = 0.001;
+CREATE TEMP TABLE big_batch AS SELECT * FROM ecs_find_mates_batch((SELECT array_agg(a) FROM searchers), 5);
 SELECT count(*) AS searchers,
        count(*) FILTER (WHERE pg_temp.top(a, 5) =
            (SELECT coalesce(array_agg(b ORDER BY f DESC, b COLLATE "C"), '{}') FROM (
@@ -126,6 +164,8 @@ SELECT count(*) AS searchers,
                 ORDER BY f DESC, x.b COLLATE "C" LIMIT 5) t)) AS same_single,
        count(*) FILTER (WHERE (SELECT coalesce(array_agg(mate_id ORDER BY rank), '{}') FROM ecs_find_mates_batch(ARRAY[a], 5))
                               = pg_temp.top(a, 5)) AS same_batch,
+       count(*) FILTER (WHERE (SELECT coalesce(array_agg(mate_id ORDER BY rank), '{}') FROM big_batch b WHERE b.agent_id = s.a)
+                              = pg_temp.top(a, 5)) AS same_big_batch,
        sum((SELECT count(*) FROM ecs_find_mates(a, 5))) AS mates_found
   FROM searchers s;
 SET ecs_agents.max_relatedness = 0;

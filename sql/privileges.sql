@@ -142,6 +142,8 @@ RESET ROLE;
 -- the reader, under row-level security
 ---------------------------------------------------------------------------
 ALTER TABLE ecs.agents ENABLE ROW LEVEL SECURITY;
+-- the table's row estimate (8 agents), read by the mate batch's choice of path
+ANALYZE ecs.agents;
 CREATE POLICY regress_ecs_hide ON ecs.agents FOR SELECT TO regress_ecs_reader
     USING (agent_id::text NOT LIKE 'hid\_%');
 CREATE POLICY regress_ecs_insert ON ecs.agents FOR INSERT TO regress_ecs_reader
@@ -215,7 +217,19 @@ SELECT ecs_kinship('kid', 'gp_a') AS phi_kid_gp_a, ecs_relatedness('kid', 'gp_a'
        ecs_kinship('vis_c', 'vis_p') AS phi_vis_c_vis_p, ecs_inbreeding('grand') AS f_grand;
 -- mate searches never return a hidden agent
 SELECT mate_id, rank FROM ecs_find_mates('kid', 50) ORDER BY rank;
+-- the batch reads the whole pedigree here (3 searches of 50: DEBUG1 says
+-- so), as the reader sees it: kid is related to gp_b only through hidden
+-- hid_p, so it is gp_b's mate (the owner sees r = 0.25, not eligible)
+SET client_min_messages = debug1;
 SELECT agent_id, mate_id, rank FROM ecs_find_mates_batch(ARRAY['gp_b', 'vis_c', 'grand'], 50) ORDER BY 1, 3;
+RESET client_min_messages;
+-- and gives the rows of single calls, for every agent the reader sees
+SELECT count(*) AS differences FROM (
+    (SELECT * FROM ecs_find_mates_batch((SELECT array_agg(agent_id::text) FROM ecs.agents), 50)
+     EXCEPT SELECT a.agent_id, m.mate_id, m.score, m.rank FROM ecs.agents a, ecs_find_mates(a.agent_id, 50) m)
+    UNION ALL
+    (SELECT a.agent_id, m.mate_id, m.score, m.rank FROM ecs.agents a, ecs_find_mates(a.agent_id, 50) m
+     EXCEPT SELECT * FROM ecs_find_mates_batch((SELECT array_agg(agent_id::text) FROM ecs.agents), 50))) d;
 SELECT count(*) AS hidden_in_pairs FROM ecs_pair_population(0) WHERE agent1_id LIKE 'hid\_%' OR agent2_id LIKE 'hid\_%';
 SELECT count(*) AS hidden_as_mates FROM ecs.agents a, LATERAL ecs_find_mates(a.agent_id, 50) m WHERE m.mate_id LIKE 'hid\_%';
 -- positions: hid_c stands between kid and vis_c, and is never a neighbour

@@ -95,6 +95,7 @@ typedef enum EcsPlanSlot
 	ECS_PLAN_BREED_LOCK,
 	ECS_PLAN_BREED_PARENTS,
 	ECS_PLAN_BREED_INSERT,
+	ECS_PLAN_ALL_LINKS,
 	ECS_PLAN_SLOT_COUNT
 } EcsPlanSlot;
 
@@ -226,6 +227,7 @@ extern EcsPedigree *ecs_pedigree_create(MemoryContext cxt, int depth);
 extern void ecs_pedigree_load(EcsPedigree *ped, char **ids, int n);
 extern void ecs_pedigree_load_known(EcsPedigree *ped, char **ids, char **p1, char **p2,
 									int n);
+extern void ecs_pedigree_load_all(EcsPedigree *ped);
 extern int	ecs_pedigree_find(EcsPedigree *ped, const char *id);
 extern bool ecs_pedigree_is_seed(EcsPedigree *ped, const char *id);
 extern bool ecs_pedigree_may_relate(EcsPedigree *ped, int a, int b);

@@ -260,6 +260,76 @@ ecs_pedigree_load_known(EcsPedigree *ped, char **ids, char **p1, char **p2, int 
 }
 
 /*
+ * Every agent's parent links, for ecs_pedigree_load_all: one sequential
+ * read of the table, in no particular order.
+ */
+static const char *const all_links_sql =
+"SELECT agent_id::pg_catalog.text, parent1_id::pg_catalog.text, "
+"parent2_id::pg_catalog.text FROM ecs.agents";
+
+/* interned index of a text datum's id */
+static inline int32
+intern_text(EcsIdTable *ids, Datum d)
+{
+	text	   *t = DatumGetTextPP(d);
+
+	return ecs_idtab_lookup(ids, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), true, NULL);
+}
+
+/* one row of all_links_sql: the agent, loaded, a seed */
+static void
+load_all_row(Datum *values, bool *nulls, void *arg)
+{
+	EcsPedigree *ped = (EcsPedigree *) arg;
+	int32		id,
+				p1,
+				p2;
+	PedNode    *nd;
+
+	CHECK_FOR_INTERRUPTS();
+	if (nulls[0])
+		return;
+	id = intern_text(ped->ids, values[0]);
+	p1 = nulls[1] ? -1 : intern_text(ped->ids, values[1]);
+	p2 = nulls[2] ? -1 : intern_text(ped->ids, values[2]);
+	cover_ids(ped);
+	nd = &ped->nodes[id];
+	nd->reach = ped->depth;
+	nd->loaded = true;
+	nd->p1 = p1;
+	nd->p2 = p2;
+}
+
+/*
+ * ecs_pedigree_load_all
+ *		Load every agent visible to the caller, each with its parent links
+ *		and as a seed (ecs_pedigree_is_seed), with one read of ecs.agents
+ *		(SPI, connected; rows streamed, not materialised).
+ *
+ * For the walks' callers this changes no value: kinship and the S-sets only
+ * follow loaded nodes up from a and b (bfs_up), and every loaded node
+ * within depth of a visible agent is exactly what the walks load -- an
+ * agent the caller cannot see is absent either way, and no path passes
+ * through it.  Nodes farther up are loaded too but never reached.  A cycle
+ * anywhere in the table makes graph_is_acyclic() false, so each S-set
+ * checks its own members for a cycle (compute_sig): only a cycle among a
+ * pair's members is ever reported, as with the walks.  The one difference
+ * is the walks' cap: they raise 54000 past max_lineage_nodes agents per
+ * seed, which a seed's walk (at most 2^(depth + 1) - 1 agents) can reach
+ * only when that setting is below 2^(depth + 1); this read has no such cap
+ * (the caller chooses it for a whole population).  Memory: every agent's
+ * id and node, about 120 bytes per agent (12.3 MB for 100,000).
+ */
+void
+ecs_pedigree_load_all(EcsPedigree *ped)
+{
+	SPIPlanPtr	plan = ecs_plan(ECS_PLAN_ALL_LINKS, all_links_sql, 0, NULL);
+
+	ped->acyclic = -1;
+	ecs_spi_each_row(plan, 0, NULL, NULL, load_all_row, ped);
+}
+
+/*
  * BFS over loaded nodes from start up to depth; marks seen[] with the
  * current stamp.  Returns the number of nodes queued in ped->queue (with
  * their depth in ped->qdepth).  When with_parents, parents of nodes at the

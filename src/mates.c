@@ -22,7 +22,10 @@
  *	  through the same kind of query, then bound every agent with the
  *	  index's kernel (genome_code.c) and score exactly only those the bound
  *	  cannot rule out.  All paths use the same scorer (ecs_weighted_l1), so
- *	  scores and ties are bit-identical to the single-agent path.
+ *	  scores and ties are bit-identical to the single-agent path.  Their
+ *	  pedigree is walked lazily too, or, when that would cost more, read
+ *	  whole with one query (pedigree_load_searched); the values are the
+ *	  same either way.
  *
  * IDENTIFICATION
  *		src/mates.c
@@ -34,6 +37,8 @@
 #include <limits.h>
 #include <math.h>
 
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "ecs_agents.h"
 #include "funcapi.h"
@@ -44,6 +49,7 @@
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/syscache.h"
 
 /*
  * Memory: a single search holds one round of candidates (k + a margin,
@@ -51,6 +57,12 @@
  * query or cursor chunk) and their pedigree; the packed array holds
  * (91 + 4 * traits rounded up to 8) bytes per active agent, plus the pedigree of the agents searched for and
  * their candidates; batch lists are bounded to 262144 candidates at once.
+ * When the batch or the pairing reads the whole pedigree instead of walking
+ * it (pedigree_load_searched: n searches of k mates, when
+ * n * (k + 2) * 2^kinship_depth >= the rows of ecs.agents), that copy holds
+ * about 120 bytes per agent of the table (ids, links and per-node scratch:
+ * 12.3 MB for 100,000 agents), and every agent searched or listed adds its
+ * S-set (kinship.c), as it does after walks.
  * Interrupts: checked per candidate row read, per agent searched and per
  * kinship evaluation, so statement_timeout stops any call promptly.
  */
@@ -898,6 +910,65 @@ typedef struct Search
 } Search;
 
 /*
+ * agents_reltuples
+ *		The planner's estimate of the rows of ecs.agents (pg_class.reltuples,
+ *		from the catalog cache, not the table), or -1 when it has none.
+ */
+static double
+agents_reltuples(void)
+{
+	Oid			nsp = get_namespace_oid("ecs", true);
+	Oid			rel = OidIsValid(nsp) ? get_relname_relid("agents", nsp) : InvalidOid;
+	HeapTuple	tup;
+	double		r = -1.0;
+
+	if (!OidIsValid(rel))
+		return r;
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(rel));
+	if (HeapTupleIsValid(tup))
+	{
+		r = ((Form_pg_class) GETSTRUCT(tup))->reltuples;
+		ReleaseSysCache(tup);
+	}
+	return r;
+}
+
+/*
+ * pedigree_load_searched
+ *		Load the pedigree for searches of k mates from ids[0..n) among npop
+ *		active agents (search_all), the cheaper way: walks from the agents
+ *		searched (and then, lazily, from their candidates), or one read of
+ *		every agent's links (ecs_pedigree_load_all), after which the lazy
+ *		loads find every visible agent loaded.  The same values either way.
+ *
+ * Walks cost one index probe per ancestor: the agent and its first k + 1
+ * candidates, up to 2^(depth + 1) - 1 agents each, fewer where pedigrees
+ * collapse or overlap.  The read costs one row per agent of the table
+ * (visible or not, active or not), a fraction of a probe each.  Rule:
+ *
+ *		read everything when  n * (k + 2) * 2^depth >= rows
+ *
+ * with rows = max(npop, the table's reltuples estimate).
+ */
+static void
+pedigree_load_searched(EcsPedigree *ped, char **ids, int n, int npop, int k)
+{
+	double		walks = (double) n * (k + 2) * ldexp(1.0, Min(ecs_kinship_depth, 60));
+	double		rows = Max((double) npop, agents_reltuples());
+
+	if (n > 0 && walks >= rows)
+	{
+		ecs_pedigree_load_all(ped);
+		elog(DEBUG1, "pedigree for %d searched agents: read whole", n);
+	}
+	else
+	{
+		ecs_pedigree_load(ped, ids, n);
+		elog(DEBUG1, "pedigree for %d searched agents: walked", n);
+	}
+}
+
+/*
  * search_all
  *		Exact top-k for every search: scan, load the pedigree of all lists
  *		at once, re-rank; searches whose list ran out before the threshold
@@ -1074,7 +1145,7 @@ ecs_find_mates_batch(PG_FUNCTION_ARGS)
 			ecs_report_unknown_agent(distinct[i]);
 	pop = population_load(cat, callcxt);
 	ped = ecs_pedigree_create(callcxt, ecs_kinship_depth);
-	ecs_pedigree_load(ped, distinct, nd);
+	pedigree_load_searched(ped, distinct, nd, pop->n, k);
 	s = MemoryContextAllocZero(callcxt, sizeof(Search) * nd);
 	for (i = 0; i < nd; i++)
 	{
@@ -1194,7 +1265,7 @@ ecs_pair_population(PG_FUNCTION_ARGS)
 	ids = MemoryContextAlloc(callcxt, sizeof(char *) * Max(pop->n, 1));
 	for (i = 0; i < pop->n; i++)
 		ids[i] = POP_ID(pop, i);
-	ecs_pedigree_load(ped, ids, pop->n);
+	pedigree_load_searched(ped, ids, pop->n, pop->n, PAIR_LIST);
 	s = MemoryContextAllocZero(callcxt, sizeof(Search) * Max(pop->n, 1));
 	for (i = 0; i < pop->n; i++)
 	{
