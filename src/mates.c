@@ -868,7 +868,9 @@ scan_population(const Population *pop, const EcsCatalog *cat, const float4 *g, c
 			int			j = c < 0 ? pop->nocode[i] : c + idx[i];
 			double		sum;
 
-			if (j == self || (sex && pop->sex[j] && pop->sex[j] == sex) ||
+			/* the cut tightens within a chunk: its first one is unbounded */
+			if ((c >= 0 && bounds[i] > cut) || j == self ||
+				(sex && pop->sex[j] && pop->sex[j] == sex) ||
 				(c >= 0 && !pop->coded[j]))
 				continue;
 			sum = ecs_weighted_l1(target, cat->weight, pop->genome + (Size) j * stride, nt);
