@@ -152,6 +152,79 @@ SELECT ecs_breed('brd-f', 'brd-m', 'brd-f');
 \echo :LAST_ERROR_SQLSTATE
 SELECT count(*) AS agents_still FROM ecs.agents WHERE agent_id LIKE 'brd-%';
 
+-- eligibility agrees with ecs_compatibility_explain() on every pair of a
+-- small inbred pedigree (7 generations of 6 agents mated within a few
+-- lines, so relatives meet at every depth), at several kinship depths and
+-- thresholds; counts of both outcomes show the test is not vacuous
+BEGIN;
+DO $$
+DECLARE
+    g int;
+    i int;
+BEGIN
+    FOR i IN 0..5 LOOP
+        INSERT INTO ecs.agents (agent_id, sex, genome)
+        VALUES ('bk-0-' || i, CASE WHEN i < 3 THEN 'female' ELSE 'male' END,
+                array_fill(0.5::real, ARRAY[16]));
+    END LOOP;
+    FOR g IN 1..7 LOOP
+        FOR i IN 0..5 LOOP
+            INSERT INTO ecs.agents (agent_id, sex, generation, parent1_id, parent2_id, genome)
+            VALUES ('bk-' || g || '-' || i, CASE WHEN i < 3 THEN 'female' ELSE 'male' END, g,
+                    -- mother: a female of the last generation; father: a
+                    -- male of the last one, or of the one before
+                    'bk-' || (g - 1) || '-' || ((i * 7 + g) % 3),
+                    'bk-' || CASE WHEN g >= 2 AND (i + g) % 4 = 0 THEN g - 2 ELSE g - 1 END
+                          || '-' || (3 + (i * 5 + 2 * g) % 3),
+                    array_fill(0.5::real, ARRAY[16]));
+        END LOOP;
+    END LOOP;
+END $$;
+CREATE TEMP TABLE bk_pairs ON COMMIT DROP AS
+SELECT f.agent_id::text AS a, m.agent_id::text AS b
+  FROM ecs.agents f, ecs.agents m
+ WHERE f.agent_id LIKE 'bk-%' AND m.agent_id LIKE 'bk-%'
+   AND f.sex = 'female' AND m.sex = 'male' AND f.generation >= 3 AND m.generation >= 3;
+CREATE FUNCTION pg_temp.bk_agree(OUT pairs int, OUT eligible int, OUT ineligible int, OUT disagree int)
+LANGUAGE plpgsql AS $f$
+DECLARE
+    p record;
+    bred bool;
+    expl bool;
+BEGIN
+    pairs := 0; eligible := 0; ineligible := 0; disagree := 0;
+    FOR p IN SELECT a, b FROM bk_pairs ORDER BY a, b LOOP
+        SELECT x.eligible INTO expl FROM ecs_compatibility_explain(p.a, p.b) x;
+        BEGIN
+            PERFORM ecs_breed(p.a, p.b, NULL, 1);
+            bred := true;
+            RAISE SQLSTATE 'P0001';		-- undo the child: every pair sees the same pedigree
+        EXCEPTION
+            WHEN SQLSTATE 'P0001' THEN NULL;
+            WHEN SQLSTATE '55000' THEN bred := false;
+        END;
+        pairs := pairs + 1;
+        IF bred THEN eligible := eligible + 1; ELSE ineligible := ineligible + 1; END IF;
+        IF bred IS DISTINCT FROM expl THEN disagree := disagree + 1; END IF;
+    END LOOP;
+END $f$;
+SELECT * FROM pg_temp.bk_agree();
+SET LOCAL ecs_agents.kinship_depth = 2;
+SELECT * FROM pg_temp.bk_agree();
+SET LOCAL ecs_agents.kinship_depth = 6;
+SET LOCAL ecs_agents.max_relatedness = 0.5;
+SELECT * FROM pg_temp.bk_agree();
+SET LOCAL ecs_agents.kinship_depth = 1;
+SET LOCAL ecs_agents.max_relatedness = 0.3;
+SELECT * FROM pg_temp.bk_agree();
+-- a walk past max_lineage_nodes fails (54000) rather than deciding on part
+-- of the pedigree
+SET LOCAL ecs_agents.kinship_depth = 4;
+SET LOCAL ecs_agents.max_lineage_nodes = 3;
+SELECT ecs_breed('bk-7-0', 'bk-7-3');
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+
 -- markings: a writer (VOLATILE, PARALLEL UNSAFE), not STRICT: NULL
 -- child_id and seed have a meaning
 SELECT p.oid::regprocedure AS function, p.provolatile, p.proparallel, p.proisstrict, l.lanname
