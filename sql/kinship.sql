@@ -94,9 +94,9 @@ SELECT ecs_inbreeding('nobody');
 \echo :LAST_ERROR_SQLSTATE
 
 -- a pedigree cycle written with the trigger disabled: 22000, never a loop
-ALTER TABLE ecs.agents DISABLE TRIGGER agents_before_write;
+ALTER TABLE ecs.agents DISABLE TRIGGER agents_after_reparent;
 UPDATE ecs.agents SET parent1_id = 'kinE' WHERE agent_id = 'kinA';
-ALTER TABLE ecs.agents ENABLE TRIGGER agents_before_write;
+ALTER TABLE ecs.agents ENABLE TRIGGER agents_after_reparent;
 SELECT ecs_kinship('kinE', 'kinH');
 \echo :LAST_ERROR_SQLSTATE
 SELECT ecs_inbreeding('kinE');

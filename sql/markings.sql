@@ -65,7 +65,7 @@ SELECT signature, volatility, parallel FROM ext_functions
 -- the writers are VOLATILE and not PARALLEL SAFE
 SELECT signature, volatility, parallel FROM ext_functions
  WHERE name IN ('ecs_spawn', 'ecs_relate', 'ecs_interact', 'ecs_add_trait', 'ecs_breed',
-                'ecs_agents_before_write')
+                'ecs_agents_before_write', 'ecs_agents_after_insert', 'ecs_agents_after_reparent')
    AND (volatility <> 'v' OR parallel = 's')
  ORDER BY 1;
 

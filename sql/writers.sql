@@ -350,6 +350,40 @@ UPDATE ecs.agents SET parent2_id = 'ped_p2' WHERE agent_id = 'ped_gp1';
 \echo sqlstate: :SQLSTATE
 UPDATE ecs.agents SET parent1_id = 'ped_c', parent2_id = 'ped_gp1' WHERE agent_id = 'ped_gp2';
 \echo sqlstate: :SQLSTATE
+-- cycles made by several rows of one statement: each row's link alone is
+-- fine, together they close a cycle (checked once the statement's rows
+-- are all in the table)
+-- two and three rows of one INSERT naming each other
+INSERT INTO ecs.agents (agent_id, parent1_id, genome) VALUES
+    ('ped_ca', 'ped_cb', array_fill(0.5::real, ARRAY[16])),
+    ('ped_cb', 'ped_ca', array_fill(0.5::real, ARRAY[16]));
+\echo sqlstate: :SQLSTATE
+INSERT INTO ecs.agents (agent_id, parent1_id, parent2_id, genome) VALUES
+    ('ped_ca', 'ped_gp1', 'ped_cc', array_fill(0.5::real, ARRAY[16])),
+    ('ped_cb', 'ped_ca', NULL, array_fill(0.5::real, ARRAY[16])),
+    ('ped_cc', 'ped_cb', 'ped_gp2', array_fill(0.5::real, ARRAY[16])),
+    ('ped_cd', 'ped_cc', NULL, array_fill(0.5::real, ARRAY[16]));
+\echo sqlstate: :SQLSTATE
+-- one UPDATE making two agents each other's parent, and one closing a
+-- cycle through an agent it does not touch (ped_gp1 -> ped_gp2 -> ped_p2,
+-- whose parent is ped_gp1)
+UPDATE ecs.agents SET parent2_id = CASE agent_id WHEN 'ped_gp1' THEN 'ped_gp2' ELSE 'ped_gp1' END
+ WHERE agent_id IN ('ped_gp1', 'ped_gp2');
+\echo sqlstate: :SQLSTATE
+UPDATE ecs.agents SET parent1_id = CASE agent_id WHEN 'ped_gp2' THEN 'ped_p2' ELSE parent1_id END,
+                      parent2_id = CASE agent_id WHEN 'ped_gp1' THEN 'ped_gp2' ELSE parent2_id END
+ WHERE agent_id IN ('ped_gp1', 'ped_gp2');
+\echo sqlstate: :SQLSTATE
+-- a family written in one INSERT, parents after their children: no cycle, accepted
+INSERT INTO ecs.agents (agent_id, parent1_id, parent2_id, genome) VALUES
+    ('ped_f3', 'ped_f2', 'ped_f1', array_fill(0.5::real, ARRAY[16])),
+    ('ped_f2', 'ped_f0', NULL, array_fill(0.5::real, ARRAY[16])),
+    ('ped_f1', 'ped_f0', 'ped_gp1', array_fill(0.5::real, ARRAY[16])),
+    ('ped_f0', NULL, NULL, array_fill(0.5::real, ARRAY[16]));
+SELECT agent_id, depth FROM ecs_lineage('ped_f3', 3, 'ancestors') ORDER BY depth, agent_id;
+DELETE FROM ecs.agents WHERE agent_id IN ('ped_f3');
+DELETE FROM ecs.agents WHERE agent_id IN ('ped_f2', 'ped_f1');
+DELETE FROM ecs.agents WHERE agent_id IN ('ped_f0');
 -- re-parenting that makes no cycle is fine
 UPDATE ecs.agents SET parent1_id = 'ped_gp2' WHERE agent_id = 'ped_p2';
 UPDATE ecs.agents SET parent1_id = 'ped_gp1', parent2_id = NULL WHERE agent_id = 'ped_gp2';

@@ -6,10 +6,24 @@
  *		an agent its own ancestor.
  *
  * ecs_agents_before_write() is the BEFORE INSERT OR UPDATE row trigger of
- * ecs.agents.  It reads the catalog and the pedigree through SPI, as the
- * writing user, so it sees what that user sees.  Two sessions re-parenting
- * concurrently can still close a cycle (neither sees the other's row); the
- * readers detect that and raise 22000 instead of looping (kinship.c).
+ * ecs.agents (the genome); the pedigree is checked once the statement's
+ * rows are all in the table, where a BEFORE trigger would miss the links
+ * that other rows of the same statement make:
+ *
+ *	- ecs_agents_after_insert(), an AFTER INSERT statement trigger over the
+ *	  statement's new rows (transition table), without SPI: rows in the
+ *	  table before the statement cannot name a new row as parent (the
+ *	  foreign keys held when they were written, and an UPDATE that names
+ *	  one is checked below), so a cycle an INSERT closes lies among its
+ *	  own new rows.
+ *	- ecs_agents_after_reparent(), an AFTER UPDATE row trigger on rows
+ *	  whose parents changed: walks the agent's descendants, with every row
+ *	  of the statement visible, looking for its new parents.
+ *
+ * Both read as the writing user, so they see what that user sees.  Two
+ * sessions re-parenting concurrently can still close a cycle (neither sees
+ * the other's row); the readers detect that and raise 22000 instead of
+ * looping (kinship.c).
  *
  * IDENTIFICATION
  *		src/validate.c
@@ -25,6 +39,7 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
+#include "executor/tuptable.h"
 #include "nodes/makefuncs.h"
 #include "storage/lmgr.h"
 #include "utils/snapmgr.h"
@@ -36,6 +51,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/tuplestore.h"
 
 static const char *const catalog_count_sql =
 "SELECT pg_catalog.count(*)::pg_catalog.int4 FROM ecs.trait_catalog";
@@ -187,7 +203,6 @@ ecs_agents_before_write(PG_FUNCTION_ARGS)
 	Datum		genome;
 	char		id[ECS_AGENT_ID_MAX + 1];
 	bool		check_genome = true;
-	bool		check_parents = false;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
@@ -205,8 +220,6 @@ ecs_agents_before_write(PG_FUNCTION_ARGS)
 	{
 		Datum		oldg;
 		bool		oldnull;
-		char		a[ECS_AGENT_ID_MAX + 1],
-					b[ECS_AGENT_ID_MAX + 1];
 
 		newtup = trigdata->tg_newtuple;
 		oldtup = trigdata->tg_trigtuple;
@@ -215,14 +228,6 @@ ecs_agents_before_write(PG_FUNCTION_ARGS)
 		if (!isnull && !oldnull &&
 			datumIsEqual(genome, oldg, false, -1))
 			check_genome = false;
-		id_column(newtup, desc, p1_att, a);
-		id_column(oldtup, desc, p1_att, b);
-		if (strcmp(a, b) != 0)
-			check_parents = true;
-		id_column(newtup, desc, p2_att, a);
-		id_column(oldtup, desc, p2_att, b);
-		if (strcmp(a, b) != 0)
-			check_parents = true;
 	}
 	else if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
 	{
@@ -276,19 +281,221 @@ ecs_agents_before_write(PG_FUNCTION_ARGS)
 					 errhint("Retry the transaction.")));
 		SPI_finish();
 	}
-	if (check_parents)
-	{
-		char		p1[ECS_AGENT_ID_MAX + 1],
-					p2[ECS_AGENT_ID_MAX + 1];
+	return PointerGetDatum(newtup);
+}
 
-		id_column(newtup, desc, p1_att, p1);
-		id_column(newtup, desc, p2_att, p2);
-		if (p1[0] || p2[0])
+PG_FUNCTION_INFO_V1(ecs_agents_after_reparent);
+
+/*
+ * ecs_agents_after_reparent()
+ *		AFTER UPDATE FOR EACH ROW trigger of ecs.agents, fired (WHEN clause)
+ *		for rows whose parent links changed: 23514 when a new parent is a
+ *		descendant of the agent.  It runs after the whole statement, and
+ *		reads with a new snapshot after a command counter increment (as a
+ *		volatile PL function would), so links made by other rows of the
+ *		same statement count.
+ */
+Datum
+ecs_agents_after_reparent(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TupleDesc	desc;
+	char		id[ECS_AGENT_ID_MAX + 1],
+				p1[ECS_AGENT_ID_MAX + 1],
+				p2[ECS_AGENT_ID_MAX + 1];
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		!TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+		elog(ERROR, "ecs_agents_after_reparent must be an AFTER UPDATE ... FOR EACH ROW trigger");
+	desc = RelationGetDescr(trigdata->tg_relation);
+	id_column(trigdata->tg_newtuple, desc, SPI_fnumber(desc, "agent_id"), id);
+	id_column(trigdata->tg_newtuple, desc, SPI_fnumber(desc, "parent1_id"), p1);
+	id_column(trigdata->tg_newtuple, desc, SPI_fnumber(desc, "parent2_id"), p2);
+	if (p1[0] || p2[0])
+	{
+		CommandCounterIncrement();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		SPI_connect();
+		check_no_cycle(id, p1, p2);
+		SPI_finish();
+		PopActiveSnapshot();
+	}
+	return PointerGetDatum(NULL);
+}
+
+PG_FUNCTION_INFO_V1(ecs_agents_after_insert);
+
+/*
+ * ecs_agents_after_insert()
+ *		AFTER INSERT FOR EACH STATEMENT trigger of ecs.agents, with the
+ *		statement's rows as transition table: 23514 when rows of the
+ *		statement name each other as parents in a cycle.  Only rows with a
+ *		parent can be on a cycle, and a cycle needs two of them (an agent is
+ *		never its own parent: CHECK constraints), so single-row inserts cost
+ *		nothing but the transition table.  Kahn's algorithm over the new
+ *		rows with parents: O(rows) time and memory.
+ */
+Datum
+ecs_agents_after_insert(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TupleDesc	desc;
+	TupleTableSlot *slot;
+	MemoryContext cxt,
+				oldcxt;
+	EcsIdTable *tab;
+	int			id_att,
+				p1_att,
+				p2_att;
+	int			n = 0,
+				cap = 64,
+				i,
+				head,
+				tail;
+	int32	   *child,
+			   *par1,
+			   *par2,
+			   *npar,
+			   *kstart,
+			   *kids,
+			   *queue;
+	char	  **p1s,
+			  **p2s;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event) ||
+		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) || trigdata->tg_newtable == NULL)
+		elog(ERROR, "ecs_agents_after_insert must be an AFTER INSERT ... FOR EACH STATEMENT trigger with REFERENCING NEW TABLE");
+	if (tuplestore_tuple_count(trigdata->tg_newtable) < 2)
+		return PointerGetDatum(NULL);
+
+	desc = RelationGetDescr(trigdata->tg_relation);
+	id_att = SPI_fnumber(desc, "agent_id");
+	p1_att = SPI_fnumber(desc, "parent1_id");
+	p2_att = SPI_fnumber(desc, "parent2_id");
+	if (id_att <= 0 || p1_att <= 0 || p2_att <= 0)
+		elog(ERROR, "ecs_agents_after_insert: unexpected table layout");
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "ecs insert cycle check",
+								ALLOCSET_DEFAULT_SIZES);
+	oldcxt = MemoryContextSwitchTo(cxt);
+	tab = ecs_idtab_create(cxt, 1024);
+	child = palloc(sizeof(int32) * cap);
+	p1s = palloc(sizeof(char *) * cap);
+	p2s = palloc(sizeof(char *) * cap);
+
+	/* the new rows with a parent: their ids interned as 0..n-1 */
+	slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+	while (tuplestore_gettupleslot(trigdata->tg_newtable, true, false, slot))
+	{
+		bool		null1,
+					null2,
+					nullid;
+		Datum		d1 = slot_getattr(slot, p1_att, &null1);
+		Datum		d2 = slot_getattr(slot, p2_att, &null2);
+		Datum		did;
+		text	   *t;
+
+		CHECK_FOR_INTERRUPTS();
+		if (null1 && null2)
+			continue;
+		did = slot_getattr(slot, id_att, &nullid);
+		if (nullid)
+			continue;			/* NOT NULL: cannot happen */
+		if (n >= cap)
 		{
-			SPI_connect();
-			check_no_cycle(id, p1, p2);
-			SPI_finish();
+			cap *= 2;
+			child = repalloc_huge(child, sizeof(int32) * (Size) cap);
+			p1s = repalloc_huge(p1s, sizeof(char *) * (Size) cap);
+			p2s = repalloc_huge(p2s, sizeof(char *) * (Size) cap);
+		}
+		t = DatumGetTextPP(did);
+		child[n] = ecs_idtab_lookup(tab, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), true, NULL);
+		p1s[n] = null1 ? NULL : TextDatumGetCString(d1);
+		p2s[n] = null2 ? NULL : TextDatumGetCString(d2);
+		n++;
+	}
+	ExecDropSingleTupleTableSlot(slot);
+
+	/*
+	 * Edges child -> parent between those rows (ids are unique: the primary
+	 * key holds), then Kahn's algorithm from the rows none of whose parents
+	 * is among them, down through their children.  Every row left has a
+	 * parent left: following such parents leads onto a cycle.
+	 */
+	par1 = palloc(sizeof(int32) * Max(n, 1));
+	par2 = palloc(sizeof(int32) * Max(n, 1));
+	npar = palloc0(sizeof(int32) * Max(n, 1));
+	kstart = palloc0(sizeof(int32) * (n + 1));
+	kids = palloc(sizeof(int32) * Max(2 * n, 1));
+	queue = palloc(sizeof(int32) * Max(n, 1));
+	for (i = 0; i < n; i++)
+	{
+		int32		x = child[i];
+
+		par1[x] = p1s[i] ? ecs_idtab_lookup(tab, p1s[i], strlen(p1s[i]), false, NULL) : -1;
+		par2[x] = p2s[i] ? ecs_idtab_lookup(tab, p2s[i], strlen(p2s[i]), false, NULL) : -1;
+		if (par1[x] >= n)
+			par1[x] = -1;		/* cannot happen: only the rows' ids are interned */
+		if (par2[x] >= n)
+			par2[x] = -1;
+	}
+	/* children lists (CSR) */
+	for (i = 0; i < n; i++)
+	{
+		if (par1[i] >= 0)
+			kstart[par1[i] + 1]++;
+		if (par2[i] >= 0)
+			kstart[par2[i] + 1]++;
+	}
+	for (i = 0; i < n; i++)
+		kstart[i + 1] += kstart[i];
+	{
+		int32	   *fill = palloc(sizeof(int32) * Max(n, 1));
+
+		memcpy(fill, kstart, sizeof(int32) * n);
+		for (i = 0; i < n; i++)
+		{
+			if (par1[i] >= 0)
+				kids[fill[par1[i]]++] = i;
+			if (par2[i] >= 0)
+				kids[fill[par2[i]]++] = i;
 		}
 	}
-	return PointerGetDatum(newtup);
+	head = tail = 0;
+	for (i = 0; i < n; i++)
+	{
+		npar[i] = (par1[i] >= 0) + (par2[i] >= 0);
+		if (npar[i] == 0)
+			queue[tail++] = i;
+	}
+	while (head < tail)
+	{
+		int32		x = queue[head++];
+		int32		k;
+
+		CHECK_FOR_INTERRUPTS();
+		for (k = kstart[x]; k < kstart[x + 1]; k++)
+			if (--npar[kids[k]] == 0)
+				queue[tail++] = kids[k];
+	}
+	if (tail < n)
+	{
+		int32		x = 0,
+					steps;
+
+		while (npar[x] == 0)
+			x++;
+		for (steps = 0; steps < n; steps++)
+			x = (par1[x] >= 0 && npar[par1[x]] > 0) ? par1[x] : par2[x];
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("parent link would make agent \"%s\" its own ancestor",
+						ecs_idtab_cstring(tab, x)),
+				 errdetail("Rows inserted by one statement name each other as parents in a cycle."),
+				 errhint("A pedigree cannot contain cycles.")));
+	}
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextDelete(cxt);
+	return PointerGetDatum(NULL);
 }

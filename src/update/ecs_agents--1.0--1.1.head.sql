@@ -20,3 +20,34 @@ CREATE INDEX agent_relationships_agent1_idx ON ecs.agent_relationships (agent1_i
 CREATE INDEX agent_relationships_agent2_idx ON ecs.agent_relationships (agent2_id, kind) INCLUDE (strength);
 CREATE INDEX agent_interactions_agent1_idx ON ecs.agent_interactions (agent1_id, occurred_at) INCLUDE (agent2_id, outcome);
 CREATE INDEX agent_interactions_agent2_idx ON ecs.agent_interactions (agent2_id, occurred_at) INCLUDE (agent1_id, outcome);
+
+-- parent-link cycles are checked after each statement, when all its rows
+-- are in the table (1.0 checked each row before it was written, and missed
+-- links made by other rows of the same statement)
+COMMENT ON FUNCTION @extschema@.ecs_agents_before_write() IS
+    'row trigger of ecs.agents: the genome matches the trait catalog';
+
+CREATE FUNCTION @extschema@.ecs_agents_after_insert()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'ecs_agents_after_insert'
+LANGUAGE C;
+COMMENT ON FUNCTION @extschema@.ecs_agents_after_insert() IS
+    'statement trigger of ecs.agents: the rows of one INSERT name no cycle of parents';
+
+CREATE TRIGGER agents_after_insert
+    AFTER INSERT ON ecs.agents
+    REFERENCING NEW TABLE AS ecs_new_agents
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.ecs_agents_after_insert();
+
+CREATE FUNCTION @extschema@.ecs_agents_after_reparent()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'ecs_agents_after_reparent'
+LANGUAGE C;
+COMMENT ON FUNCTION @extschema@.ecs_agents_after_reparent() IS
+    'row trigger of ecs.agents: a changed parent link makes no cycle (checked after the statement)';
+
+CREATE TRIGGER agents_after_reparent
+    AFTER UPDATE OF parent1_id, parent2_id ON ecs.agents
+    FOR EACH ROW
+    WHEN (OLD.parent1_id IS DISTINCT FROM NEW.parent1_id OR OLD.parent2_id IS DISTINCT FROM NEW.parent2_id)
+    EXECUTE FUNCTION @extschema@.ecs_agents_after_reparent();

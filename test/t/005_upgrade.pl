@@ -95,6 +95,15 @@ SELECT indexdef FROM pg_indexes WHERE schemaname = 'ecs' ORDER BY 1
 };
 is($node->safe_psql('old_db', $indexes_q), $node->safe_psql('fresh_db', $indexes_q),
 	'every index of a fresh install, with its definition');
+
+my $triggers_q = q{
+SELECT c.relname, pg_get_triggerdef(t.oid), t.tgenabled,
+       coalesce(obj_description(t.tgfoid, 'pg_proc'), '')
+  FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+ WHERE c.relnamespace = 'ecs'::regnamespace AND NOT t.tgisinternal ORDER BY 1, 2
+};
+is($node->safe_psql('old_db', $triggers_q), $node->safe_psql('fresh_db', $triggers_q),
+	'every trigger of a fresh install, with its definition and its function\'s comment');
 is($node->safe_psql('old_db', "SELECT ecs_genome_index_check('ecs.agents_genome_idx')"),
 	$node->safe_psql('old_db', 'SELECT count(*) FROM ecs.agents'),
 	'the genome index built by the update covers every agent');
