@@ -187,7 +187,8 @@ select_smallest(GiCandidate *c, int n, int k)
  * memory unpins it, also on error); a replaced cache is freed when its last
  * scan is done.  The cache also holds each page's slots as fast-scan
  * blocks (genome_code.c: 4-bit codes, 32 entries a block), which a pass
- * reads instead of the byte codes once it has a cutoff.  Memory: about 32
+ * reads instead of the byte codes after its first ECS_GI_FAST_AFTER
+ * entries.  Memory: about 32
  * bytes per entry (32 MB per million rows), one cache per backend, none
  * for indexes past ECS_GI_CACHE_MAX.
  */
@@ -352,7 +353,8 @@ cache_build(Relation index, uint64 changes, BlockNumber nblocks)
  * The entries of one page (n slots, from a buffer or the cache) whose key
  * is below the pass's cutoff and above so->low go to the candidates.  With
  * fast (the cache's fast-scan blocks of the page), a regular page is
- * bounded by the fast scan once the pass has a cutoff.
+ * bounded by the fast scan after the pass's first ECS_GI_FAST_AFTER
+ * entries.
  */
 static void
 pass_page(GiScan *so, BlockNumber blk, int n, bool regular, const uint8 *codes,
