@@ -808,89 +808,114 @@ candidate_rank_cmp(const void *x, const void *y)
 }
 
 /*
- * scan_population
+ * Scanning the population
  *		The m eligible candidates of best trait score for an agent with
  *		genome g, sex, and position self in pop (-1 when not in it), into
- *		list, sorted by (trait desc, id asc).  Returns how many.
+ *		list, sorted by (trait desc, id asc).
  *
- * Filter and refine, as the genome index does: the code kernel
- * (genome_code.c) bounds every agent's distance from below, in chunks;
+ * Filter and refine, as the genome index does: the code kernels
+ * (genome_code.c) bound every agent's distance from below, in chunks;
  * only agents whose bound does not exceed the m-th best distance so far are
  * scored exactly, in double and in catalog order with ecs_weighted_l1(),
  * so scores and ties match every other path bit for bit.  Agents without
  * codes are scored exactly, always.
+ *
+ * Several agents are scanned together, chunk by chunk (scan_group): a
+ * chunk's codes (POP_CHUNK agents, 96 kB) stay in cache while every agent
+ * of the group bounds them, instead of each agent streaming the whole
+ * population's codes from memory.
  */
-static int
-scan_population(const Population *pop, const EcsCatalog *cat, const float4 *g, char sex,
-				int self, Candidate *list, int m)
+typedef struct PopScan
 {
-	int			nt = cat->ntraits;
-	int			stride = pop->stride;
-	double	   *target = palloc(sizeof(double) * nt);
-	uint32	   *bounds = palloc(sizeof(uint32) * POP_CHUNK);
-	uint16	   *idx = palloc(sizeof(uint16) * POP_CHUNK);
+	char		sex;
+	int			self;
+	Candidate  *list;
+	int			m;
+	int			n;				/* listed so far */
+	double	   *target;
 	EcsGenomeQuery q;
 	EcsGenomeFastLut lut;
-	double		bound = INFINITY;
-	double		l1_per_unit;
-	uint32		cut = PG_UINT32_MAX;
-	int			n = 0;
-	int			c,
+	double		bound;			/* the m-th best distance, once n == m */
+	double		l1_per_unit;	/* an integer bound S is a lower bound of S * this */
+	uint32		cut;			/* bounds above it are out */
+} PopScan;
+
+/* agents scanned together */
+#define POP_GROUP	16
+
+static void
+popscan_begin(PopScan *ps, const EcsCatalog *cat, const float4 *g, char sex, int self,
+			  Candidate *list, int m)
+{
+	ps->sex = sex;
+	ps->self = self;
+	ps->list = list;
+	ps->m = m;
+	ps->n = 0;
+	ps->target = palloc(sizeof(double) * cat->ntraits);
+	ecs_genome_target(cat, g, ps->target);
+	ps->q.n = cat->ntraits;
+	ps->q.target = ps->target;
+	ps->q.weight = cat->weight;
+	ps->q.wsum = cat->weight_sum;
+	ecs_genome_query_codes(&ps->q);
+	ps->l1_per_unit = ps->q.bound_scale * ps->q.wsum;
+	ps->lut.scale = 0;
+	ps->bound = INFINITY;
+	ps->cut = PG_UINT32_MAX;
+}
+
+/* the agents without codes (c = -1), or the chunk of POP_CHUNK agents at c */
+static void
+popscan_chunk(PopScan *ps, const Population *pop, const EcsCatalog *cat, int c,
+			  uint32 *bounds, uint16 *idx)
+{
+	int			nt = cat->ntraits;
+	int			nb,
 				i;
 
-	ecs_genome_target(cat, g, target);
-	q.n = nt;
-	q.target = target;
-	q.weight = cat->weight;
-	q.wsum = cat->weight_sum;
-	ecs_genome_query_codes(&q);
-	/* an integer bound S is a lower bound of the L1 sum: S * l1_per_unit */
-	l1_per_unit = q.bound_scale * q.wsum;
-	lut.scale = 0;
-
-	/* c = -1: the agents without codes; then chunks of POP_CHUNK agents */
-	for (c = -1; c < pop->n; c = (c < 0 ? 0 : c + POP_CHUNK))
+	if (c < 0)
+		nb = pop->nnocode;
+	else if (ps->cut != PG_UINT32_MAX)
+		nb = ecs_genome_fast_below(&ps->q, &ps->lut,
+								   pop->fast + (Size) (c / ECS_GI_FAST_ROWS) * ECS_GI_FAST_BYTES,
+								   pop->codes + (Size) c * ECS_GI_CODES,
+								   Min(POP_CHUNK, pop->n - c), ps->cut, bounds, idx);
+	else
+		nb = ecs_genome_bounds_below(&ps->q, pop->codes + (Size) c * ECS_GI_CODES,
+									 Min(POP_CHUNK, pop->n - c), ps->cut, bounds, idx);
+	for (i = 0; i < nb; i++)
 	{
-		int			nb;
+		int			j = c < 0 ? pop->nocode[i] : c + idx[i];
+		double		sum;
 
-		CHECK_FOR_INTERRUPTS();
-		if (c < 0)
-			nb = pop->nnocode;
-		else if (cut != PG_UINT32_MAX)
-			nb = ecs_genome_fast_below(&q, &lut, pop->fast + (Size) (c / ECS_GI_FAST_ROWS) * ECS_GI_FAST_BYTES,
-									   pop->codes + (Size) c * ECS_GI_CODES,
-									   Min(POP_CHUNK, pop->n - c), cut, bounds, idx);
-		else
-			nb = ecs_genome_bounds_below(&q, pop->codes + (Size) c * ECS_GI_CODES,
-										 Min(POP_CHUNK, pop->n - c), cut, bounds, idx);
-		for (i = 0; i < nb; i++)
+		/* the cut tightens within a chunk: its first one is unbounded */
+		if ((c >= 0 && bounds[i] > ps->cut) || j == ps->self ||
+			(ps->sex && pop->sex[j] && pop->sex[j] == ps->sex) ||
+			(c >= 0 && !pop->coded[j]))
+			continue;
+		sum = ecs_weighted_l1(ps->target, cat->weight, pop->genome + (Size) j * pop->stride, nt);
+		if (ps->n == ps->m && sum > ps->bound)
+			continue;
+		list_insert(ps->list, &ps->n, ps->m, sum, ecs_score_from_l1(sum, cat->weight_sum),
+					POP_ID(pop, j));
+		if (ps->n == ps->m)
 		{
-			int			j = c < 0 ? pop->nocode[i] : c + idx[i];
-			double		sum;
-
-			/* the cut tightens within a chunk: its first one is unbounded */
-			if ((c >= 0 && bounds[i] > cut) || j == self ||
-				(sex && pop->sex[j] && pop->sex[j] == sex) ||
-				(c >= 0 && !pop->coded[j]))
-				continue;
-			sum = ecs_weighted_l1(target, cat->weight, pop->genome + (Size) j * stride, nt);
-			if (n == m && sum > bound)
-				continue;
-			list_insert(list, &n, m, sum, ecs_score_from_l1(sum, cat->weight_sum), POP_ID(pop, j));
-			if (n == m)
-			{
-				bound = list[0].l1 * (1.0 + 1e-9) + 1e-12;
-				if (l1_per_unit > 0.0)
-					cut = (uint32) Min(floor(bound / l1_per_unit) + 1.0, (double) PG_UINT32_MAX);
-			}
+			ps->bound = ps->list[0].l1 * (1.0 + 1e-9) + 1e-12;
+			if (ps->l1_per_unit > 0.0)
+				ps->cut = (uint32) Min(floor(ps->bound / ps->l1_per_unit) + 1.0,
+									   (double) PG_UINT32_MAX);
 		}
 	}
-	/* the heap, in rank order (trait desc, id asc) */
-	qsort(list, n, sizeof(Candidate), candidate_rank_cmp);
-	pfree(target);
-	pfree(bounds);
-	pfree(idx);
-	return n;
+}
+
+/* the list in rank order (trait desc, id asc); returns its length */
+static int
+popscan_end(PopScan *ps)
+{
+	qsort(ps->list, ps->n, sizeof(Candidate), candidate_rank_cmp);
+	pfree(ps->target);
+	return ps->n;
 }
 
 /* one agent searched by the batch or the pairing */
@@ -971,6 +996,47 @@ pedigree_load_searched(EcsPedigree *ped, char **ids, int n, int npop, int k)
 }
 
 /*
+ * scan_searches
+ *		The lists of the pending searches s[first..last] (list allocated,
+ *		m set), POP_GROUP agents at a time, chunk by chunk.
+ */
+static void
+scan_searches(const Population *pop, const EcsCatalog *cat, Search *s, int first, int last)
+{
+	uint32	   *bounds = palloc(sizeof(uint32) * POP_CHUNK);
+	uint16	   *idx = palloc(sizeof(uint16) * POP_CHUNK);
+	PopScan		ps[POP_GROUP];
+	int			who[POP_GROUP];
+	int			i = first;
+
+	while (i <= last)
+	{
+		int			ng = 0,
+					g,
+					c;
+
+		for (; i <= last && ng < POP_GROUP; i++)
+		{
+			if (s[i].done)
+				continue;
+			who[ng] = i;
+			popscan_begin(&ps[ng++], cat, s[i].genome, s[i].sex, s[i].self, s[i].list, s[i].m);
+		}
+		/* c = -1: the agents without codes; then chunks of POP_CHUNK agents */
+		for (c = -1; c < pop->n; c = (c < 0 ? 0 : c + POP_CHUNK))
+		{
+			CHECK_FOR_INTERRUPTS();
+			for (g = 0; g < ng; g++)
+				popscan_chunk(&ps[g], pop, cat, c, bounds, idx);
+		}
+		for (g = 0; g < ng; g++)
+			s[who[g]].nlist = popscan_end(&ps[g]);
+	}
+	pfree(bounds);
+	pfree(idx);
+}
+
+/*
  * search_all
  *		Exact top-k for every search: scan, load the pedigree of all lists
  *		at once, re-rank; searches whose list ran out before the threshold
@@ -1010,19 +1076,17 @@ search_all(Population *pop, const EcsCatalog *cat, EcsPedigree *ped, Search *s, 
 			break;
 		for (i = next; i < ns; i++)
 		{
-			CHECK_FOR_INTERRUPTS();
 			if (s[i].done)
 				continue;
 			if (listed > 0 && listed + s[i].m > MATES_MAX_LISTED)
 				break;
 			s[i].list = palloc(sizeof(Candidate) * s[i].m);
-			s[i].nlist = scan_population(pop, cat, s[i].genome, s[i].sex, s[i].self,
-										 s[i].list, s[i].m);
 			listed += s[i].m;
 			if (chunk[0] < 0)
 				chunk[0] = i;
 			chunk[1] = i;
 		}
+		scan_searches(pop, cat, s, chunk[0], chunk[1]);
 
 		/*
 		 * Pedigrees lazily, as ecs_find_mates does: one walk for the first
