@@ -384,6 +384,20 @@ SELECT agent_id, depth FROM ecs_lineage('ped_f3', 3, 'ancestors') ORDER BY depth
 DELETE FROM ecs.agents WHERE agent_id IN ('ped_f3');
 DELETE FROM ecs.agents WHERE agent_id IN ('ped_f2', 'ped_f1');
 DELETE FROM ecs.agents WHERE agent_id IN ('ped_f0');
+-- statement triggers of the application reading the same transition table,
+-- fired before and after ours (name order), still see every row
+SAVEPOINT app_triggers;
+CREATE FUNCTION pg_temp.count_new() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE NOTICE '% saw % rows', TG_NAME, (SELECT count(*) FROM newrows); RETURN NULL; END $$;
+CREATE TRIGGER a_first AFTER INSERT ON ecs.agents REFERENCING NEW TABLE AS newrows
+    FOR EACH STATEMENT EXECUTE FUNCTION pg_temp.count_new();
+CREATE TRIGGER zz_last AFTER INSERT ON ecs.agents REFERENCING NEW TABLE AS newrows
+    FOR EACH STATEMENT EXECUTE FUNCTION pg_temp.count_new();
+INSERT INTO ecs.agents (agent_id, parent1_id, genome) VALUES
+    ('ped_t1', NULL, array_fill(0.5::real, ARRAY[16])),
+    ('ped_t2', 'ped_t1', array_fill(0.5::real, ARRAY[16])),
+    ('ped_t3', 'ped_t2', array_fill(0.5::real, ARRAY[16]));
+ROLLBACK TO SAVEPOINT app_triggers;
 -- re-parenting that makes no cycle is fine
 UPDATE ecs.agents SET parent1_id = 'ped_gp2' WHERE agent_id = 'ped_p2';
 UPDATE ecs.agents SET parent1_id = 'ped_gp1', parent2_id = NULL WHERE agent_id = 'ped_gp2';

@@ -349,7 +349,9 @@ ecs_agents_after_insert(PG_FUNCTION_ARGS)
 				p1_att,
 				p2_att;
 	int			n = 0,
+				m,
 				cap = 64,
+				readptr,
 				i,
 				head,
 				tail;
@@ -384,7 +386,14 @@ ecs_agents_after_insert(PG_FUNCTION_ARGS)
 	p1s = palloc(sizeof(char *) * cap);
 	p2s = palloc(sizeof(char *) * cap);
 
-	/* the new rows with a parent: their ids interned as 0..n-1 */
+	/*
+	 * The new rows with a parent: their ids interned as 0..m-1.  Our own
+	 * read pointer over the transition table, from its start (other
+	 * triggers of the statement may read it too).
+	 */
+	readptr = tuplestore_alloc_read_pointer(trigdata->tg_newtable, EXEC_FLAG_REWIND);
+	tuplestore_select_read_pointer(trigdata->tg_newtable, readptr);
+	tuplestore_rescan(trigdata->tg_newtable);
 	slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
 	while (tuplestore_gettupleslot(trigdata->tg_newtable, true, false, slot))
 	{
@@ -416,6 +425,8 @@ ecs_agents_after_insert(PG_FUNCTION_ARGS)
 		n++;
 	}
 	ExecDropSingleTupleTableSlot(slot);
+	tuplestore_select_read_pointer(trigdata->tg_newtable, 0);
+	m = ecs_idtab_count(tab);	/* n, unless the primary key was dropped */
 
 	/*
 	 * Edges child -> parent between those rows (ids are unique: the primary
@@ -423,38 +434,38 @@ ecs_agents_after_insert(PG_FUNCTION_ARGS)
 	 * is among them, down through their children.  Every row left has a
 	 * parent left: following such parents leads onto a cycle.
 	 */
-	par1 = palloc(sizeof(int32) * Max(n, 1));
-	par2 = palloc(sizeof(int32) * Max(n, 1));
-	npar = palloc0(sizeof(int32) * Max(n, 1));
-	kstart = palloc0(sizeof(int32) * (n + 1));
-	kids = palloc(sizeof(int32) * Max(2 * n, 1));
-	queue = palloc(sizeof(int32) * Max(n, 1));
+	par1 = palloc(sizeof(int32) * Max(m, 1));
+	par2 = palloc(sizeof(int32) * Max(m, 1));
+	npar = palloc0(sizeof(int32) * Max(m, 1));
+	kstart = palloc0(sizeof(int32) * (m + 1));
+	kids = palloc(sizeof(int32) * Max(2 * m, 1));
+	queue = palloc(sizeof(int32) * Max(m, 1));
+	for (i = 0; i < m; i++)
+		par1[i] = par2[i] = -1;
 	for (i = 0; i < n; i++)
 	{
 		int32		x = child[i];
 
+		if (par1[x] >= 0 || par2[x] >= 0)
+			continue;			/* an id twice (no primary key): its first row */
 		par1[x] = p1s[i] ? ecs_idtab_lookup(tab, p1s[i], strlen(p1s[i]), false, NULL) : -1;
 		par2[x] = p2s[i] ? ecs_idtab_lookup(tab, p2s[i], strlen(p2s[i]), false, NULL) : -1;
-		if (par1[x] >= n)
-			par1[x] = -1;		/* cannot happen: only the rows' ids are interned */
-		if (par2[x] >= n)
-			par2[x] = -1;
 	}
 	/* children lists (CSR) */
-	for (i = 0; i < n; i++)
+	for (i = 0; i < m; i++)
 	{
 		if (par1[i] >= 0)
 			kstart[par1[i] + 1]++;
 		if (par2[i] >= 0)
 			kstart[par2[i] + 1]++;
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < m; i++)
 		kstart[i + 1] += kstart[i];
 	{
-		int32	   *fill = palloc(sizeof(int32) * Max(n, 1));
+		int32	   *fill = palloc(sizeof(int32) * Max(m, 1));
 
-		memcpy(fill, kstart, sizeof(int32) * n);
-		for (i = 0; i < n; i++)
+		memcpy(fill, kstart, sizeof(int32) * m);
+		for (i = 0; i < m; i++)
 		{
 			if (par1[i] >= 0)
 				kids[fill[par1[i]]++] = i;
@@ -463,7 +474,7 @@ ecs_agents_after_insert(PG_FUNCTION_ARGS)
 		}
 	}
 	head = tail = 0;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < m; i++)
 	{
 		npar[i] = (par1[i] >= 0) + (par2[i] >= 0);
 		if (npar[i] == 0)
@@ -479,14 +490,14 @@ ecs_agents_after_insert(PG_FUNCTION_ARGS)
 			if (--npar[kids[k]] == 0)
 				queue[tail++] = kids[k];
 	}
-	if (tail < n)
+	if (tail < m)
 	{
 		int32		x = 0,
 					steps;
 
 		while (npar[x] == 0)
 			x++;
-		for (steps = 0; steps < n; steps++)
+		for (steps = 0; steps < m; steps++)
 			x = (par1[x] >= 0 && npar[par1[x]] > 0) ? par1[x] : par2[x];
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),

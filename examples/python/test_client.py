@@ -467,7 +467,7 @@ def error_422_pedigree_cycle():
     CLIENT._need("ecs_kinship")
     with psycopg.connect(dbname=DB) as conn:
         try:
-            conn.execute("ALTER TABLE ecs.agents DISABLE TRIGGER agents_before_write")
+            conn.execute("ALTER TABLE ecs.agents DISABLE TRIGGER agents_after_reparent")
             conn.execute("UPDATE ecs.agents SET parent1_id = 'agent60' WHERE agent_id = 'agent1'")
             conn.execute("UPDATE ecs.agents SET parent1_id = 'agent1' WHERE agent_id = 'agent60'")
             conn.execute("SELECT ecs_kinship('agent1', 'agent2')")
