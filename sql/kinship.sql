@@ -132,6 +132,36 @@ SELECT agent_id, depth FROM ecs_lineage('kinE', 10, 'ancestors') ORDER BY depth,
 SELECT agent_id, depth FROM ecs_lineage('kinA', 10, 'descendants') ORDER BY depth, agent_id;
 UPDATE ecs.agents SET parent1_id = NULL WHERE agent_id = 'kinA';
 
+-- sub-pedigrees of more than 1,024 agents use the memoised recursion
+-- instead of the table (kinship.c, ECS_KINSHIP_TABULAR): two full siblings
+-- bkA and bkB under a complete binary pedigree of 10 generations (bk<i>'s
+-- parents are bk<2i> and bk<2i+1>), except that bk3's first parent is bk4,
+-- so their parents bk2 and bk3 are half-siblings.  By hand:
+--   phi(bk2, bk3) = 1/4 phi(bk4, bk4) = 1/8,  phi(bk2, bk2) = phi(bk3, bk3) = 1/2,
+--   phi(bkA, bkB) = 1/4 (1/2 + 1/8 + 1/8 + 1/2) = 0.3125, r = 0.625,
+--   F(bkA) = phi(bk2, bk3) = 0.125.
+-- At kinship_depth 12 the pair's sub-pedigree holds every ancestor (more
+-- than 1,024: the recursion); at depth 3, a few (the table); same values.
+INSERT INTO ecs.agents (agent_id, parent1_id, parent2_id, genome)
+SELECT 'bk' || i,
+       CASE WHEN i = 3 THEN 'bk4' WHEN i <= 1023 THEN 'bk' || (2 * i) END,
+       CASE WHEN i <= 1023 THEN 'bk' || (2 * i + 1) END,
+       array_fill(0.5::real, ARRAY[16])
+  FROM generate_series(2, 2047) i;
+INSERT INTO ecs.agents (agent_id, parent1_id, parent2_id, genome) VALUES
+    ('bkA', 'bk2', 'bk3', array_fill(0.5::real, ARRAY[16])),
+    ('bkB', 'bk2', 'bk3', array_fill(0.5::real, ARRAY[16]));
+SELECT count(*) AS ancestors_and_self FROM ecs_lineage('bkA', 12, 'ancestors');
+SET ecs_agents.kinship_depth = 12;
+SELECT ecs_kinship('bkA', 'bkB') AS phi_recursion, ecs_relatedness('bkA', 'bkB') AS r_recursion,
+       ecs_inbreeding('bkA') AS f_recursion;
+SET ecs_agents.kinship_depth = 3;
+SELECT ecs_kinship('bkA', 'bkB') AS phi_table, ecs_relatedness('bkA', 'bkB') AS r_table,
+       ecs_inbreeding('bkA') AS f_table;
+RESET ecs_agents.kinship_depth;
+DELETE FROM ecs.agents WHERE agent_id IN ('bkA', 'bkB');
+DELETE FROM ecs.agents WHERE agent_id LIKE 'bk%';
+
 -- clean up
 DROP SCHEMA ecs_ref CASCADE;
 DELETE FROM ecs.agents WHERE agent_id LIKE 'px%' OR agent_id LIKE 'kin_';
