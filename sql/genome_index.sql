@@ -160,6 +160,12 @@ SELECT * FROM pg_temp.compare();
 -- kernel return the entries and bounds the scalar kernel does, at every cut
 SELECT ecs_genome_kernel_check(1, 997) AS disagreements_997,
        ecs_genome_kernel_check(2, 8000) AS disagreements_8000;
+SELECT ecs_genome_kernel_check(1, 1) AS one_entry, ecs_genome_kernel_check(-5, 33) AS negative_seed;
+SELECT ecs_genome_kernel_check(1, 0);
+\echo sqlstate: :SQLSTATE
+SELECT ecs_genome_kernel_check(1, 65537);
+\echo sqlstate: :SQLSTATE
+SELECT ecs_genome_kernel_check(NULL, 5) IS NULL AS strict;
 
 -- the fast scan: the backend copy also holds 4-bit codes, which a pass
 -- reads from its 32,769th entry on (genome_index_scan.c); 40,000 rows of
