@@ -39,8 +39,9 @@ ecs_agents--$(EXTVERSION).sql: $(sort $(wildcard src/sql/*.sql))
 	cat $^ > $@
 
 # The update script: its head (with functions replaced since 1.0), then the
-# part that adds the genome index.
-ecs_agents--1.0--1.1.sql: src/update/ecs_agents--1.0--1.1.head.sql src/sql/45_genome_index.sql
+# parts of the install script 1.1 added: the pedigree checks, the genome index.
+ecs_agents--1.0--1.1.sql: src/update/ecs_agents--1.0--1.1.head.sql src/sql/21_pedigree_checks.sql \
+		src/sql/45_genome_index.sql
 	cat $^ > $@
 
 $(OBJS): src/ecs_agents.h src/pg_compat.h src/genome_index.h

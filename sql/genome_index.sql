@@ -70,43 +70,60 @@ SELECT q, ecs_genome_query(ARRAY(SELECT ecs_random(1000 + q, t) FROM generate_se
 
 -- index order vs sort order: distances of the first k rows, and the rows
 -- of a full ordered scan (every row exactly once, through several passes)
-CREATE FUNCTION pg_temp.ordered(q float8[], k int) RETURNS float8[]
-LANGUAGE sql AS $$
-    SELECT array_agg(d ORDER BY n) FROM (
-        SELECT genome <~> q AS d, row_number() OVER () AS n
-          FROM (SELECT genome FROM gi_rows ORDER BY genome <~> q LIMIT k) s) t
+CREATE FUNCTION pg_temp.ordered(tab text, q float8[], k int) RETURNS float8[]
+LANGUAGE plpgsql AS $$
+DECLARE
+    d float8[];
+BEGIN
+    EXECUTE format('SELECT array_agg(d ORDER BY n) FROM (
+                        SELECT genome <~> $1 AS d, row_number() OVER () AS n
+                          FROM (SELECT genome FROM %I ORDER BY genome <~> $1 LIMIT $2) s) t', tab)
+       INTO d USING q, k;
+    RETURN d;
+END
 $$;
-CREATE FUNCTION pg_temp.all_ids(q float8[]) RETURNS int[]
-LANGUAGE sql AS $$
-    SELECT array_agg(id ORDER BY id) FROM (SELECT id FROM gi_rows ORDER BY genome <~> q) s
+CREATE FUNCTION pg_temp.all_ids(tab text, q float8[]) RETURNS int[]
+LANGUAGE plpgsql AS $$
+DECLARE
+    ids int[];
+BEGIN
+    EXECUTE format('SELECT array_agg(id ORDER BY id) FROM (SELECT id FROM %I ORDER BY genome <~> $1) s', tab)
+       INTO ids USING q;
+    RETURN ids;
+END
 $$;
 CREATE TEMP TABLE cmp (k int, q int, via text, d float8[], ids int[]);
--- per k: queries whose first k distances agree (k = 0: the full scan
--- returned every row exactly once)
-CREATE FUNCTION pg_temp.compare() RETURNS TABLE (k int, queries bigint, agree bigint)
+-- per k: queries of qtab whose first k distances in tab agree (k = 0, with
+-- whole_scan: the full scan returned every row exactly once)
+CREATE FUNCTION pg_temp.compare(tab text DEFAULT 'gi_rows', qtab text DEFAULT 'gi_queries',
+                                ks int[] DEFAULT '{1,5,100,2000}', whole_scan bool DEFAULT true)
+RETURNS TABLE (k int, queries bigint, agree bigint)
 LANGUAGE plpgsql AS $$
 DECLARE
     r record;
     n int;
+    every_id int[];
 BEGIN
     TRUNCATE cmp;
-    FOR r IN SELECT * FROM gi_queries LOOP
-        FOREACH n IN ARRAY ARRAY[1, 5, 100, 2000] LOOP
+    FOR r IN EXECUTE format('SELECT q, query FROM %I', qtab) LOOP
+        FOREACH n IN ARRAY ks LOOP
             SET LOCAL enable_seqscan = off;
-            INSERT INTO cmp VALUES (n, r.q, 'index', pg_temp.ordered(r.query, n));
+            INSERT INTO cmp VALUES (n, r.q, 'index', pg_temp.ordered(tab, r.query, n));
             SET LOCAL enable_seqscan = on;
             SET LOCAL enable_indexscan = off;
-            INSERT INTO cmp VALUES (n, r.q, 'sort', pg_temp.ordered(r.query, n));
+            INSERT INTO cmp VALUES (n, r.q, 'sort', pg_temp.ordered(tab, r.query, n));
             RESET enable_indexscan;
         END LOOP;
-        SET LOCAL enable_seqscan = off;
-        INSERT INTO cmp VALUES (0, r.q, 'index', NULL, pg_temp.all_ids(r.query));
-        RESET enable_seqscan;
+        IF whole_scan THEN
+            SET LOCAL enable_seqscan = off;
+            INSERT INTO cmp VALUES (0, r.q, 'index', NULL, pg_temp.all_ids(tab, r.query));
+            RESET enable_seqscan;
+        END IF;
     END LOOP;
+    EXECUTE format('SELECT array_agg(id ORDER BY id) FROM %I', tab) INTO every_id;
     RETURN QUERY
     SELECT i.k, count(*),
-           count(*) FILTER (WHERE CASE WHEN i.k = 0 THEN i.ids = (SELECT array_agg(id ORDER BY id) FROM gi_rows)
-                                       ELSE i.d = s.d END)
+           count(*) FILTER (WHERE CASE WHEN i.k = 0 THEN i.ids = every_id ELSE i.d = s.d END)
       FROM cmp i LEFT JOIN cmp s ON s.k = i.k AND s.q = i.q AND s.via = 'sort'
      WHERE i.via = 'index'
      GROUP BY i.k ORDER BY i.k;
@@ -189,39 +206,9 @@ SELECT q, ecs_genome_query(
                              ELSE 0.5 + ecs_random(4000 + q, t) END
                    FROM generate_series(1, 16) t)) AS query
   FROM generate_series(1, 11) q, (SELECT genome AS g FROM gi_big WHERE id = 133) dup;
-CREATE FUNCTION pg_temp.big_ordered(q float8[], k int) RETURNS float8[]
-LANGUAGE sql AS $$
-    SELECT array_agg(d ORDER BY n) FROM (
-        SELECT genome <~> q AS d, row_number() OVER () AS n
-          FROM (SELECT genome FROM gi_big ORDER BY genome <~> q LIMIT k) s) t
-$$;
-CREATE FUNCTION pg_temp.big_compare() RETURNS TABLE (k int, queries bigint, agree bigint)
-LANGUAGE plpgsql AS $$
-DECLARE
-    r record;
-    n int;
-BEGIN
-    TRUNCATE cmp;
-    FOR r IN SELECT * FROM gi_big_queries LOOP
-        FOREACH n IN ARRAY ARRAY[1, 5, 64, 300] LOOP
-            SET LOCAL enable_seqscan = off;
-            INSERT INTO cmp VALUES (n, r.q, 'index', pg_temp.big_ordered(r.query, n));
-            SET LOCAL enable_seqscan = on;
-            SET LOCAL enable_indexscan = off;
-            INSERT INTO cmp VALUES (n, r.q, 'sort', pg_temp.big_ordered(r.query, n));
-            RESET enable_indexscan;
-        END LOOP;
-    END LOOP;
-    RETURN QUERY
-    SELECT i.k, count(*), count(*) FILTER (WHERE i.d = s.d)
-      FROM cmp i JOIN cmp s ON s.k = i.k AND s.q = i.q AND s.via = 'sort'
-     WHERE i.via = 'index'
-     GROUP BY i.k ORDER BY i.k;
-END
-$$;
-SELECT * FROM pg_temp.big_compare();
+SELECT * FROM pg_temp.compare('gi_big', 'gi_big_queries', '{1,5,64,300}', false);
 SET ecs_agents.genome_index_simd = off;
-SELECT * FROM pg_temp.big_compare();
+SELECT * FROM pg_temp.compare('gi_big', 'gi_big_queries', '{1,5,64,300}', false);
 RESET ecs_agents.genome_index_simd;
 DROP TABLE gi_big;
 

@@ -234,6 +234,8 @@ extern bool ecs_pedigree_may_relate(EcsPedigree *ped, int a, int b);
 extern double ecs_pedigree_kinship(EcsPedigree *ped, int a, int b);
 extern const int32 *ecs_pedigree_sig(EcsPedigree *ped, int x, int *n);
 extern int	ecs_pedigree_size(EcsPedigree *ped);
+extern int	ecs_topo_order(int n, const int32 *p1, const int32 *p2, int32 *ord,
+						   int32 **pending_out);
 extern double ecs_relatedness_value(EcsPedigree *ped, int a, int b);
 extern double ecs_final_score(double trait_score, double relatedness);
 

@@ -384,15 +384,15 @@ cmp_int32(const void *a, const void *b)
 }
 
 /*
- * topo_order
+ * ecs_topo_order
  *		Kahn's algorithm over n nodes whose parents are p1[i], p2[i] (-1 when
  *		none): ord[i] = position of node i in an order with parents first.
  *		Returns how many nodes were placed (n unless there is a cycle); then
  *		pending[i] > 0 marks the nodes on or below a cycle.  pending is
  *		palloc'd in the current context and returned through *pending_out.
  */
-static int
-topo_order(int n, const int32 *p1, const int32 *p2, int32 *ord, int32 **pending_out)
+int
+ecs_topo_order(int n, const int32 *p1, const int32 *p2, int32 *ord, int32 **pending_out)
 {
 	int32	   *nkids = palloc0(sizeof(int32) * Max(n, 1));
 	int32	   *pending = palloc0(sizeof(int32) * Max(n, 1));
@@ -475,7 +475,7 @@ graph_is_acyclic(EcsPedigree *ped)
 		p1[i] = (nd->loaded && nd->p1 >= 0 && ped->nodes[nd->p1].loaded) ? nd->p1 : -1;
 		p2[i] = (nd->loaded && nd->p2 >= 0 && ped->nodes[nd->p2].loaded) ? nd->p2 : -1;
 	}
-	ped->acyclic = (topo_order(n, p1, p2, ord, &pending) == n) ? 1 : 0;
+	ped->acyclic = (ecs_topo_order(n, p1, p2, ord, &pending) == n) ? 1 : 0;
 	pfree(p1);
 	pfree(p2);
 	pfree(ord);
@@ -640,7 +640,7 @@ phi(KinCtx *k, int x, int y)
  * sub_pedigree
  *		Fill k (p1, p2, ord) for the members member[0..m-1]: parent links
  *		between loaded members, and a topological order, parents first
- *		(topo_order).  A cycle raises 22000 naming the pair and agents on or below
+ *		(ecs_topo_order).  A cycle raises 22000 naming the pair and agents on or below
  *		the cycle.  Allocates in the current context.
  */
 static void
@@ -671,7 +671,7 @@ sub_pedigree(EcsPedigree *ped, int32 *member, int m, KinCtx *k,
 		k->p2[i] = (nd->p2 >= 0 && ped->seen_a[nd->p2] == ped->stamp) ? ped->local[nd->p2] : -1;
 	}
 
-	placed = topo_order(m, k->p1, k->p2, k->ord, &pending);
+	placed = ecs_topo_order(m, k->p1, k->p2, k->ord, &pending);
 	if (placed < m)
 	{
 		StringInfoData buf;

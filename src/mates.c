@@ -122,6 +122,18 @@ top_insert(Candidate *best, int *n, int k, const Candidate *c)
 }
 
 /*
+ * The threshold test: the top k is final once its k-th final score is above
+ * the next candidate's upper bound, its trait score.  Only strictly: a
+ * later candidate of the same trait score may have a smaller id (lists are
+ * in distance order, and distances that differ can give equal scores).
+ */
+static inline bool
+threshold_met(const Candidate *best, int nbest, int k, const Candidate *next)
+{
+	return nbest == k && best[k - 1].final > next->trait;
+}
+
+/*
  * rerank
  *		Threshold pass over list[from..n) (descending trait score) for the
  *		agent of pedigree index pa.  Updates best[0..*nbest) (at most
@@ -139,13 +151,7 @@ rerank(EcsPedigree *ped, int pa, Candidate *list, int from, int n,
 		Candidate  *c = &list[i];
 
 		CHECK_FOR_INTERRUPTS();
-		/*
-		 * Stop once the k-th final score is above this upper bound.  Only
-		 * strictly: a later candidate of the same trait score may have a
-		 * smaller id (lists are in distance order, and distances that
-		 * differ can give equal scores).
-		 */
-		if (*nbest == k && best[k - 1].final > c->trait)
+		if (threshold_met(best, *nbest, k, c))
 			return true;
 		if (c->ped < 0)
 			continue;			/* vanished between reads: not visible */
@@ -555,9 +561,9 @@ ecs_find_mates(PG_FUNCTION_ARGS)
 			{
 				int			to = Min(nlist, from + chunk);
 
-				if (nbest == k && best[k - 1].final > list[from].trait)
+				if (threshold_met(best, nbest, k, &list[from]))
 				{
-					done = true;	/* the threshold test of rerank() */
+					done = true;
 					break;
 				}
 

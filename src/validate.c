@@ -333,7 +333,7 @@ PG_FUNCTION_INFO_V1(ecs_agents_after_insert);
  *		statement name each other as parents in a cycle.  Only rows with a
  *		parent can be on a cycle, and a cycle needs two of them (an agent is
  *		never its own parent: CHECK constraints), so single-row inserts cost
- *		nothing but the transition table.  Kahn's algorithm over the new
+ *		nothing but the transition table.  A topological sort of the new
  *		rows with parents: O(rows) time and memory.
  */
 Datum
@@ -352,16 +352,12 @@ ecs_agents_after_insert(PG_FUNCTION_ARGS)
 				m,
 				cap = 64,
 				readptr,
-				i,
-				head,
-				tail;
+				i;
 	int32	   *child,
 			   *par1,
 			   *par2,
-			   *npar,
-			   *kstart,
-			   *kids,
-			   *queue;
+			   *ord,
+			   *pending;
 	char	  **p1s,
 			  **p2s;
 
@@ -430,16 +426,13 @@ ecs_agents_after_insert(PG_FUNCTION_ARGS)
 
 	/*
 	 * Edges child -> parent between those rows (ids are unique: the primary
-	 * key holds), then Kahn's algorithm from the rows none of whose parents
-	 * is among them, down through their children.  Every row left has a
-	 * parent left: following such parents leads onto a cycle.
+	 * key holds), ordered parents first (ecs_topo_order, kinship.c).  Rows
+	 * left unplaced are on or below a cycle, and each has a parent left:
+	 * following such parents leads onto the cycle.
 	 */
 	par1 = palloc(sizeof(int32) * Max(m, 1));
 	par2 = palloc(sizeof(int32) * Max(m, 1));
-	npar = palloc0(sizeof(int32) * Max(m, 1));
-	kstart = palloc0(sizeof(int32) * (m + 1));
-	kids = palloc(sizeof(int32) * Max(2 * m, 1));
-	queue = palloc(sizeof(int32) * Max(m, 1));
+	ord = palloc(sizeof(int32) * Max(m, 1));
 	for (i = 0; i < m; i++)
 		par1[i] = par2[i] = -1;
 	for (i = 0; i < n; i++)
@@ -451,54 +444,15 @@ ecs_agents_after_insert(PG_FUNCTION_ARGS)
 		par1[x] = p1s[i] ? ecs_idtab_lookup(tab, p1s[i], strlen(p1s[i]), false, NULL) : -1;
 		par2[x] = p2s[i] ? ecs_idtab_lookup(tab, p2s[i], strlen(p2s[i]), false, NULL) : -1;
 	}
-	/* children lists (CSR) */
-	for (i = 0; i < m; i++)
-	{
-		if (par1[i] >= 0)
-			kstart[par1[i] + 1]++;
-		if (par2[i] >= 0)
-			kstart[par2[i] + 1]++;
-	}
-	for (i = 0; i < m; i++)
-		kstart[i + 1] += kstart[i];
-	{
-		int32	   *fill = palloc(sizeof(int32) * Max(m, 1));
-
-		memcpy(fill, kstart, sizeof(int32) * m);
-		for (i = 0; i < m; i++)
-		{
-			if (par1[i] >= 0)
-				kids[fill[par1[i]]++] = i;
-			if (par2[i] >= 0)
-				kids[fill[par2[i]]++] = i;
-		}
-	}
-	head = tail = 0;
-	for (i = 0; i < m; i++)
-	{
-		npar[i] = (par1[i] >= 0) + (par2[i] >= 0);
-		if (npar[i] == 0)
-			queue[tail++] = i;
-	}
-	while (head < tail)
-	{
-		int32		x = queue[head++];
-		int32		k;
-
-		CHECK_FOR_INTERRUPTS();
-		for (k = kstart[x]; k < kstart[x + 1]; k++)
-			if (--npar[kids[k]] == 0)
-				queue[tail++] = kids[k];
-	}
-	if (tail < m)
+	if (ecs_topo_order(m, par1, par2, ord, &pending) < m)
 	{
 		int32		x = 0,
 					steps;
 
-		while (npar[x] == 0)
+		while (pending[x] == 0)
 			x++;
 		for (steps = 0; steps < m; steps++)
-			x = (par1[x] >= 0 && npar[par1[x]] > 0) ? par1[x] : par2[x];
+			x = (par1[x] >= 0 && pending[par1[x]] > 0) ? par1[x] : par2[x];
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
 				 errmsg("parent link would make agent \"%s\" its own ancestor",

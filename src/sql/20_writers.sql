@@ -18,31 +18,6 @@ CREATE TRIGGER agents_before_write
     BEFORE INSERT OR UPDATE ON ecs.agents
     FOR EACH ROW EXECUTE FUNCTION @extschema@.ecs_agents_before_write();
 
-CREATE FUNCTION @extschema@.ecs_agents_after_insert()
-RETURNS trigger
-AS 'MODULE_PATHNAME', 'ecs_agents_after_insert'
-LANGUAGE C;
-COMMENT ON FUNCTION @extschema@.ecs_agents_after_insert() IS
-    'statement trigger of ecs.agents: the rows of one INSERT name no cycle of parents';
-
-CREATE TRIGGER agents_after_insert
-    AFTER INSERT ON ecs.agents
-    REFERENCING NEW TABLE AS ecs_new_agents
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.ecs_agents_after_insert();
-
-CREATE FUNCTION @extschema@.ecs_agents_after_reparent()
-RETURNS trigger
-AS 'MODULE_PATHNAME', 'ecs_agents_after_reparent'
-LANGUAGE C;
-COMMENT ON FUNCTION @extschema@.ecs_agents_after_reparent() IS
-    'row trigger of ecs.agents: a changed parent link makes no cycle (checked after the statement)';
-
-CREATE TRIGGER agents_after_reparent
-    AFTER UPDATE OF parent1_id, parent2_id ON ecs.agents
-    FOR EACH ROW
-    WHEN (OLD.parent1_id IS DISTINCT FROM NEW.parent1_id OR OLD.parent2_id IS DISTINCT FROM NEW.parent2_id)
-    EXECUTE FUNCTION @extschema@.ecs_agents_after_reparent();
-
 CREATE FUNCTION @extschema@.ecs_random(seed pg_catalog.int8, i pg_catalog.int8)
 RETURNS pg_catalog.float8
 AS 'MODULE_PATHNAME', 'ecs_random'

@@ -1,4 +1,4 @@
-/* ecs_agents update 1.0 -> 1.1: this head, then src/sql/45_genome_index.sql */
+/* ecs_agents update 1.0 -> 1.1: this head, then src/sql/21_pedigree_checks.sql and src/sql/45_genome_index.sql */
 
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION ecs_agents UPDATE TO '1.1'" to load this file. \quit
@@ -23,31 +23,7 @@ CREATE INDEX agent_interactions_agent2_idx ON ecs.agent_interactions (agent2_id,
 
 -- parent-link cycles are checked after each statement, when all its rows
 -- are in the table (1.0 checked each row before it was written, and missed
--- links made by other rows of the same statement)
+-- links made by other rows of the same statement): the triggers follow,
+-- from src/sql/21_pedigree_checks.sql
 COMMENT ON FUNCTION @extschema@.ecs_agents_before_write() IS
     'row trigger of ecs.agents: the genome matches the trait catalog';
-
-CREATE FUNCTION @extschema@.ecs_agents_after_insert()
-RETURNS trigger
-AS 'MODULE_PATHNAME', 'ecs_agents_after_insert'
-LANGUAGE C;
-COMMENT ON FUNCTION @extschema@.ecs_agents_after_insert() IS
-    'statement trigger of ecs.agents: the rows of one INSERT name no cycle of parents';
-
-CREATE TRIGGER agents_after_insert
-    AFTER INSERT ON ecs.agents
-    REFERENCING NEW TABLE AS ecs_new_agents
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.ecs_agents_after_insert();
-
-CREATE FUNCTION @extschema@.ecs_agents_after_reparent()
-RETURNS trigger
-AS 'MODULE_PATHNAME', 'ecs_agents_after_reparent'
-LANGUAGE C;
-COMMENT ON FUNCTION @extschema@.ecs_agents_after_reparent() IS
-    'row trigger of ecs.agents: a changed parent link makes no cycle (checked after the statement)';
-
-CREATE TRIGGER agents_after_reparent
-    AFTER UPDATE OF parent1_id, parent2_id ON ecs.agents
-    FOR EACH ROW
-    WHEN (OLD.parent1_id IS DISTINCT FROM NEW.parent1_id OR OLD.parent2_id IS DISTINCT FROM NEW.parent2_id)
-    EXECUTE FUNCTION @extschema@.ecs_agents_after_reparent();
