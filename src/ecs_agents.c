@@ -40,6 +40,7 @@ int			ecs_max_lineage_depth = 32;
 int			ecs_max_lineage_nodes = 100000;
 bool		ecs_genome_index_simd = true;
 bool		ecs_genome_index_cache = true;
+bool		ecs_agent_row_cache = true;
 
 static SPIPlanPtr ecs_plan_cache[ECS_PLAN_SLOT_COUNT];
 
@@ -95,6 +96,14 @@ _PG_init(void)
 							 "Let genome index scans read a copy of the index kept in backend memory.",
 							 "The copy (about 23 bytes per row) is made when the index did not change between two scans and is used while it does not change.",
 							 &ecs_genome_index_cache,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+	DefineCustomBoolVariable("ecs_agents.agent_row_cache",
+							 "Let ancestor walks fetch agent rows by heap addresses remembered in backend memory.",
+							 "Each remembered row is checked against the caller's snapshot and its id on every use; misses read through the id index.",
+							 &ecs_agent_row_cache,
 							 true,
 							 PGC_USERSET,
 							 0,

@@ -20,6 +20,7 @@
 
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "storage/itemptr.h"
 #include "utils/array.h"
 
 #include "pg_compat.h"
@@ -64,6 +65,7 @@ extern int	ecs_max_lineage_depth;
 extern int	ecs_max_lineage_nodes;
 extern bool ecs_genome_index_simd;
 extern bool ecs_genome_index_cache;
+extern bool ecs_agent_row_cache;
 
 /* ecs_agents.c: validation and lookups */
 extern char *ecs_agent_id_check(text *id, const char *argname);
@@ -96,6 +98,8 @@ typedef enum EcsPlanSlot
 	ECS_PLAN_BREED_PARENTS,
 	ECS_PLAN_BREED_INSERT,
 	ECS_PLAN_ALL_LINKS,
+	ECS_PLAN_PARENTS_OF_TID,
+	ECS_PLAN_AGENT_ROWS_TID,
 	ECS_PLAN_SLOT_COUNT
 } EcsPlanSlot;
 
@@ -169,6 +173,19 @@ typedef void (*EcsRowFn) (Datum *values, bool *nulls, void *arg);
 
 extern void ecs_spi_each_row(SPIPlanPtr plan, int nargs, const Datum *args,
 							 const Oid *types, EcsRowFn fn, void *arg);
+
+/*
+ * agent_cache.c: heap addresses of agent rows remembered per backend, for
+ * ancestor walks; every hit is checked against the snapshot and the id.
+ */
+#define ECS_HINT_COLUMNS 7
+typedef struct EcsHintScan EcsHintScan;
+
+extern EcsHintScan *ecs_hints_begin(bool wide);
+extern bool ecs_hints_fetch(EcsHintScan *hs, const char *id, int len, EcsRowFn fn, void *arg);
+extern void ecs_hints_remember(EcsHintScan *hs, const char *id, int len, ItemPointer tid);
+extern void ecs_hints_stats(const EcsHintScan *hs, uint64 *hits, uint64 *misses);
+extern void ecs_hints_end(EcsHintScan *hs);
 
 /* validate.c: the catalog size and the genome check */
 extern int	ecs_catalog_size(void);

@@ -74,6 +74,18 @@ static const char *const links_by_id_sql =
 "SELECT " LINK_COLUMNS " FROM ecs.agents "
 "WHERE agent_id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])";
 
+/*
+ * The by-id forms with the row's address, for the agent row cache
+ * (agent_cache.c): the column after the walk's columns is ctid.
+ */
+static const char *const rows_by_id_tid_sql =
+"SELECT " ROW_COLUMNS ", ctid FROM ecs.agents "
+"WHERE agent_id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])";
+
+static const char *const links_by_id_tid_sql =
+"SELECT " LINK_COLUMNS ", ctid FROM ecs.agents "
+"WHERE agent_id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])";
+
 static const char *const child_links_sql =
 "SELECT " LINK_COLUMNS " FROM ecs.agents "
 "WHERE parent1_id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[]) "
@@ -385,6 +397,7 @@ typedef struct Walk
 	int			max_nodes;
 	bool		narrow;
 	MemoryContext cxt;
+	EcsHintScan *hints;			/* agent row cache of a by-id level, or NULL */
 } Walk;
 
 /* grow w->state to cover every id of the table (new ids unseen) */
@@ -470,6 +483,41 @@ cmp_ids(const void *a, const void *b, void *arg)
 	return c != 0 ? c : (lx > ly) - (lx < ly);
 }
 
+/* rows in frontier order (EcsWalkRow begins with its id) */
+static int
+cmp_rows(const void *a, const void *b, void *arg)
+{
+	return cmp_ids(&((const EcsWalkRow *) a)->id, &((const EcsWalkRow *) b)->id, arg);
+}
+
+/*
+ * A level read partly from the agent row cache and partly through SPI, in
+ * id order, as one index scan would have returned it; the state of its
+ * rows follows them.
+ */
+static void
+walk_sort_level(Walk *w, int level_start)
+{
+	int			i;
+
+	qsort_arg(w->rows + level_start, w->nrows - level_start, sizeof(EcsWalkRow),
+			  cmp_rows, w->tab);
+	for (i = level_start; i < w->nrows; i++)
+		w->state[w->rows[i].id] = i + 1;
+}
+
+/* walk_row() for a row read through SPI with its ctid: remember where it is */
+static void
+walk_row_remember(Datum *values, bool *nulls, void *arg)
+{
+	Walk	   *w = (Walk *) arg;
+	text	   *id = DatumGetTextPP(values[0]);
+
+	walk_row(values, nulls, arg);
+	ecs_hints_remember(w->hints, VARDATA_ANY(id), VARSIZE_ANY_EXHDR(id),
+					   (ItemPointer) DatumGetPointer(values[w->narrow ? 3 : ECS_HINT_COLUMNS]));
+}
+
 /*
  * ecs_walk_ids
  *		Breadth-first walk from seeds (indexes of tab), up to parents (up)
@@ -497,6 +545,7 @@ ecs_walk_ids(EcsIdTable *tab, const int32 *seeds, int nseeds, const EcsWalkRow *
 	int32	   *frontier;
 	int			fcap;
 	int			level_start = 0;
+	bool		hints_tried = false;
 	Oid			types[1] = {TEXTARRAYOID};
 
 	memset(&w, 0, sizeof(w));
@@ -550,6 +599,7 @@ ecs_walk_ids(EcsIdTable *tab, const int32 *seeds, int nseeds, const EcsWalkRow *
 		Datum		arg;
 		Datum	   *elems;
 		SPIPlanPtr	plan;
+		bool		by_id;
 
 		CHECK_FOR_INTERRUPTS();
 		walk_cover(&w);
@@ -596,30 +646,73 @@ ecs_walk_ids(EcsIdTable *tab, const int32 *seeds, int nseeds, const EcsWalkRow *
 		if (nfront == 0)
 			break;
 
-		if (w.depth == 0 || up)
-			plan = narrow ? ecs_plan(ECS_PLAN_PARENTS_OF, links_by_id_sql, 1, types)
-				: ecs_plan(ECS_PLAN_AGENT_ROWS, rows_by_id_sql, 1, types);
-		else
-			plan = narrow ? ecs_plan(ECS_PLAN_CYCLE_WALK, child_links_sql, 1, types)
-				: ecs_plan(ECS_PLAN_CHILDREN_OF, children_of_sql, 1, types);
+		by_id = w.depth == 0 || up;
+		if (by_id && w.hints == NULL && !hints_tried)
+		{
+			w.hints = ecs_hints_begin(!narrow);
+			hints_tried = true;
+		}
 
 		/*
 		 * The frontier in index order: the index scan sorts its keys anyway,
 		 * and finds them presorted.
 		 */
-		MemoryContextReset(levelcxt);
-		oldcxt = MemoryContextSwitchTo(levelcxt);
-		qsort_arg(frontier, nfront, sizeof(int32), cmp_ids, tab);
-		elems = palloc(sizeof(Datum) * nfront);
-		for (i = 0; i < nfront; i++)
-			elems[i] = ecs_idtab_text(tab, frontier[i]);
-		arg = PointerGetDatum(construct_array(elems, nfront, TEXTOID, -1, false, TYPALIGN_INT));
-		MemoryContextSwitchTo(oldcxt);
-
 		level_start = w.nrows;
-		ecs_spi_each_row(plan, 1, &arg, types, walk_row, &w);
+		qsort_arg(frontier, nfront, sizeof(int32), cmp_ids, tab);
+		if (by_id && w.hints != NULL)
+		{
+			/* rows the cache still holds; the others go to SPI */
+			int			nmiss = 0;
+
+			for (i = 0; i < nfront; i++)
+			{
+				const char *t = tab->ids[frontier[i]];
+
+				if (!ecs_hints_fetch(w.hints, VARDATA(t), VARSIZE(t) - VARHDRSZ,
+									 walk_row, &w))
+					frontier[nmiss++] = frontier[i];
+			}
+			nfront = nmiss;
+		}
+		if (nfront > 0)
+		{
+			EcsRowFn	fn = walk_row;
+
+			if (!by_id)
+				plan = narrow ? ecs_plan(ECS_PLAN_CYCLE_WALK, child_links_sql, 1, types)
+					: ecs_plan(ECS_PLAN_CHILDREN_OF, children_of_sql, 1, types);
+			else if (w.hints == NULL)
+				plan = narrow ? ecs_plan(ECS_PLAN_PARENTS_OF, links_by_id_sql, 1, types)
+					: ecs_plan(ECS_PLAN_AGENT_ROWS, rows_by_id_sql, 1, types);
+			else
+			{
+				plan = narrow ? ecs_plan(ECS_PLAN_PARENTS_OF_TID, links_by_id_tid_sql, 1, types)
+					: ecs_plan(ECS_PLAN_AGENT_ROWS_TID, rows_by_id_tid_sql, 1, types);
+				fn = walk_row_remember;
+			}
+			MemoryContextReset(levelcxt);
+			oldcxt = MemoryContextSwitchTo(levelcxt);
+			elems = palloc(sizeof(Datum) * nfront);
+			for (i = 0; i < nfront; i++)
+				elems[i] = ecs_idtab_text(tab, frontier[i]);
+			arg = PointerGetDatum(construct_array(elems, nfront, TEXTOID, -1, false, TYPALIGN_INT));
+			MemoryContextSwitchTo(oldcxt);
+			ecs_spi_each_row(plan, 1, &arg, types, fn, &w);
+		}
 		if (w.nrows == level_start)
 			break;
+		if (by_id && w.hints != NULL)
+			walk_sort_level(&w, level_start);
+	}
+	if (w.hints != NULL)
+	{
+		uint64		hits,
+					misses;
+
+		ecs_hints_stats(w.hints, &hits, &misses);
+		elog(DEBUG2, "ancestor walk: %llu rows from the agent row cache, %llu looked up",
+			 (unsigned long long) hits, (unsigned long long) misses);
+		ecs_hints_end(w.hints);
 	}
 	MemoryContextDelete(levelcxt);
 	pfree(w.state);
