@@ -23,7 +23,8 @@
  * UPDATE, DELETE, VACUUM, TRUNCATE or rewrite only turns hints into misses
  * (a dead, invisible, reused or out-of-range TID fails one of the tests);
  * misses go to the SPI query, which also returns the rows' ctid to refresh
- * the hints.  Nothing here is trusted without the heap saying so.
+ * the hints (from the second time an id is asked for: see
+ * ecs_hints_fetch).  Nothing here is trusted without the heap saying so.
  *
  * The cache is bypassed (every id goes through SPI, as without it) when
  *	- ecs_agents.agent_row_cache is off;
@@ -73,7 +74,8 @@
 typedef struct HintSlot
 {
 	uint32		hash;			/* hash_bytes of the id; 0 = empty */
-	ItemPointerData tid;		/* row version last read for that id */
+	ItemPointerData tid;		/* row version last read for that id;
+								 * invalid: id met, address not read */
 } HintSlot;
 
 /* the backend's table of hints */
@@ -249,27 +251,62 @@ ecs_hints_begin(bool wide)
 	return hs;
 }
 
+/* a new slot for hash h (not in the table), address unknown */
+static HintSlot *
+hints_insert(EcsHintScan *hs, uint32 h)
+{
+	uint32		pos;
+	HintSlot   *s;
+
+	if (hints.count >= hs->limit)
+		hints_reset(hints.relid, hints.relfilenode);
+	if ((hints.count + 1) * 4 > (hints.mask + 1) * 3)
+		hints_grow();
+	pos = h & hints.mask;
+	while (hints.slots[pos].hash != 0)
+		pos = (pos + 1) & hints.mask;
+	s = &hints.slots[pos];
+	s->hash = h;
+	ItemPointerSetInvalid(&s->tid);
+	hints.count++;
+	return s;
+}
+
 /*
  * ecs_hints_fetch
  *		The row of agent id (len bytes) from its remembered address: when
  *		the tuple there is visible to the snapshot and has that agent_id,
  *		call fn with its columns (as the walk's SPI query would return them:
- *		values[0..ncols-1], text as text) and return true.  Else false: the
- *		caller asks SPI.
+ *		values[0..ncols-1], text as text) and return ECS_HINT_HIT.
+ *		Else the caller asks SPI: ECS_HINT_NEW for an id the cache had not
+ *		met (it is noted, without an address), ECS_HINT_SEEN for one it had
+ *		(worth reading with its ctid).
+ *
+ * The first time an id is asked for, learning its address would turn the
+ * index-only lookup into an index scan with a heap fetch (+40-70% for a
+ * walk whose heap pages are not in shared buffers), for a row that may
+ * never be asked for again: addresses are read from the second time on.
  */
-bool
+EcsHintResult
 ecs_hints_fetch(EcsHintScan *hs, const char *id, int len, EcsRowFn fn, void *arg)
 {
-	HintSlot   *s = hints_find(hint_hash(id, len));
+	uint32		h = hint_hash(id, len);
+	HintSlot   *s = hints_find(h);
 	Datum		values[ECS_HINT_COLUMNS];
 	bool		nulls[ECS_HINT_COLUMNS];
 	bool		hit = false;
 	int			i;
 
-	if (s == NULL || ItemPointerGetBlockNumber(&s->tid) >= hs->nblocks)
+	if (s == NULL)
+	{
+		hints_insert(hs, h);
+		hs->misses++;
+		return ECS_HINT_NEW;
+	}
+	if (!ItemPointerIsValid(&s->tid) || ItemPointerGetBlockNumber(&s->tid) >= hs->nblocks)
 	{
 		hs->misses++;
-		return false;
+		return ECS_HINT_SEEN;
 	}
 	if (table_tuple_fetch_row_version(hs->rel, &s->tid, hs->snapshot, hs->slot))
 	{
@@ -293,10 +330,12 @@ ecs_hints_fetch(EcsHintScan *hs, const char *id, int len, EcsRowFn fn, void *arg
 		ExecClearTuple(hs->slot);
 	}
 	if (hit)
+	{
 		hs->hits++;
-	else
-		hs->misses++;
-	return hit;
+		return ECS_HINT_HIT;
+	}
+	hs->misses++;
+	return ECS_HINT_SEEN;
 }
 
 /*
@@ -310,20 +349,7 @@ ecs_hints_remember(EcsHintScan *hs, const char *id, int len, ItemPointer tid)
 	HintSlot   *s = hints_find(h);
 
 	if (s == NULL)
-	{
-		uint32		pos;
-
-		if (hints.count >= hs->limit)
-			hints_reset(hints.relid, hints.relfilenode);
-		if ((hints.count + 1) * 4 > (hints.mask + 1) * 3)
-			hints_grow();
-		pos = h & hints.mask;
-		while (hints.slots[pos].hash != 0)
-			pos = (pos + 1) & hints.mask;
-		s = &hints.slots[pos];
-		s->hash = h;
-		hints.count++;
-	}
+		s = hints_insert(hs, h);
 	s->tid = *tid;
 }
 

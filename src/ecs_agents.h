@@ -182,7 +182,15 @@ extern void ecs_spi_each_row(SPIPlanPtr plan, int nargs, const Datum *args,
 typedef struct EcsHintScan EcsHintScan;
 
 extern EcsHintScan *ecs_hints_begin(bool wide);
-extern bool ecs_hints_fetch(EcsHintScan *hs, const char *id, int len, EcsRowFn fn, void *arg);
+typedef enum EcsHintResult
+{
+	ECS_HINT_HIT,				/* row given to fn */
+	ECS_HINT_SEEN,				/* met before: read it with its ctid */
+	ECS_HINT_NEW				/* first time: read it without */
+} EcsHintResult;
+
+extern EcsHintResult ecs_hints_fetch(EcsHintScan *hs, const char *id, int len,
+									 EcsRowFn fn, void *arg);
 extern void ecs_hints_remember(EcsHintScan *hs, const char *id, int len, ItemPointer tid);
 extern void ecs_hints_stats(const EcsHintScan *hs, uint64 *hits, uint64 *misses);
 extern void ecs_hints_end(EcsHintScan *hs);

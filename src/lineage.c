@@ -600,6 +600,7 @@ ecs_walk_ids(EcsIdTable *tab, const int32 *seeds, int nseeds, const EcsWalkRow *
 		Datum	   *elems;
 		SPIPlanPtr	plan;
 		bool		by_id;
+		int			nseen = 0;	/* misses the cache had met before */
 
 		CHECK_FOR_INTERRUPTS();
 		walk_cover(&w);
@@ -664,13 +665,23 @@ ecs_walk_ids(EcsIdTable *tab, const int32 *seeds, int nseeds, const EcsWalkRow *
 			/* rows the cache still holds; the others go to SPI */
 			int			nmiss = 0;
 
+			nseen = 0;
 			for (i = 0; i < nfront; i++)
 			{
 				const char *t = tab->ids[frontier[i]];
 
-				if (!ecs_hints_fetch(w.hints, VARDATA(t), VARSIZE(t) - VARHDRSZ,
-									 walk_row, &w))
-					frontier[nmiss++] = frontier[i];
+				switch (ecs_hints_fetch(w.hints, VARDATA(t), VARSIZE(t) - VARHDRSZ,
+										walk_row, &w))
+				{
+					case ECS_HINT_HIT:
+						break;
+					case ECS_HINT_SEEN:
+						nseen++;
+						/* FALLTHROUGH */
+					case ECS_HINT_NEW:
+						frontier[nmiss++] = frontier[i];
+						break;
+				}
 			}
 			nfront = nmiss;
 		}
@@ -681,11 +692,12 @@ ecs_walk_ids(EcsIdTable *tab, const int32 *seeds, int nseeds, const EcsWalkRow *
 			if (!by_id)
 				plan = narrow ? ecs_plan(ECS_PLAN_CYCLE_WALK, child_links_sql, 1, types)
 					: ecs_plan(ECS_PLAN_CHILDREN_OF, children_of_sql, 1, types);
-			else if (w.hints == NULL)
+			else if (w.hints == NULL || nseen * 2 < nfront)
 				plan = narrow ? ecs_plan(ECS_PLAN_PARENTS_OF, links_by_id_sql, 1, types)
 					: ecs_plan(ECS_PLAN_AGENT_ROWS, rows_by_id_sql, 1, types);
 			else
 			{
+				/* mostly ids met before: learn (or refresh) their addresses */
 				plan = narrow ? ecs_plan(ECS_PLAN_PARENTS_OF_TID, links_by_id_tid_sql, 1, types)
 					: ecs_plan(ECS_PLAN_AGENT_ROWS_TID, rows_by_id_tid_sql, 1, types);
 				fn = walk_row_remember;
