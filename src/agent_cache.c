@@ -13,9 +13,10 @@
  * caller's snapshot sees.
  *
  * The cache holds hints, never answers.  A hit requires, on every use:
- *	- the tuple at the TID is visible to the active snapshot (heap_fetch:
- *	  the same MVCC test, predicate lock and serializable conflict check a
- *	  TID scan makes), and
+ *	- the tuple at the TID, or the version its HOT chain leads to, is
+ *	  visible to the active snapshot (heap_hot_search_buffer under a share
+ *	  lock: the MVCC test, predicate lock and serializable conflict check an
+ *	  index scan makes), and
  *	- its agent_id equals the id asked for, byte for byte.
  * agent_id is unique (the primary key, not deferrable), so under an MVCC
  * snapshot at most one visible row has a given id: a hit is exactly the
@@ -24,7 +25,9 @@
  * (a dead, invisible, reused or out-of-range TID fails one of the tests);
  * misses go to the SPI query, which also returns the rows' ctid to refresh
  * the hints (from the second time an id is asked for: see
- * ecs_hints_fetch).  Nothing here is trusted without the heap saying so.
+ * ecs_hints_fetch_level).  Nothing here is trusted without the heap saying
+ * so.  The shared buffer that last held a hinted block is remembered too,
+ * and used only when ReadRecentBuffer confirms it still holds that block.
  *
  * The cache is bypassed (every id goes through SPI, as without it) when
  *	- ecs_agents.agent_row_cache is off;
@@ -35,8 +38,8 @@
  *	  example a Citus coordinator's empty shell: its rows are elsewhere);
  *	- there is no active MVCC snapshot.
  *
- * Memory: an open-addressing table of 12-byte slots (hash of the id, TID)
- * in a context under TopMemoryContext, at most three quarters full,
+ * Memory: an open-addressing table of 16-byte slots (hash of the id, TID,
+ * buffer) in a context under TopMemoryContext, at most three quarters full,
  * doubling as it fills; it is emptied when it would hold more than twice
  * the table's rows (plus 64k), and when ecs.agents gets a new relfilenode.
  * Ids are not stored: two ids with the same 32-bit hash share a slot, and
@@ -61,7 +64,9 @@
 #include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
+#include "storage/buf_internals.h"
 #include "storage/bufmgr.h"
+#include "storage/bufpage.h"
 #include "utils/acl.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -76,7 +81,12 @@ typedef struct HintSlot
 	uint32		hash;			/* hash_bytes of the id; 0 = empty */
 	ItemPointerData tid;		/* row version last read for that id;
 								 * invalid: id met, address not read */
+	Buffer		buffer;			/* shared buffer that last held its block, or
+								 * InvalidBuffer: a guess, checked on use */
 } HintSlot;
+
+/* ids of a level looked up together, so that their memory accesses overlap */
+#define HINT_GROUP	32
 
 /* the backend's table of hints */
 static struct
@@ -102,11 +112,12 @@ struct EcsHintScan
 	Relation	rel;
 	Snapshot	snapshot;
 	BlockNumber nblocks;
-	TupleTableSlot *slot;
 	AttrNumber	attnum[ECS_HINT_COLUMNS];
 	int			ncols;			/* 3 (links) or 7 (rows) */
 	AttrNumber	maxatt;			/* largest of attnum[] */
 	uint32		limit;			/* empty the table past this many slots used */
+	Datum	   *values;			/* [natts] a deformed row */
+	bool	   *nulls;
 	uint64		hits;
 	uint64		misses;
 };
@@ -241,7 +252,8 @@ ecs_hints_begin(bool wide)
 	hs->rel = rel;
 	hs->snapshot = GetActiveSnapshot();
 	hs->nblocks = nblocks;
-	hs->slot = table_slot_create(rel, NULL);
+	hs->values = palloc(sizeof(Datum) * RelationGetDescr(rel)->natts);
+	hs->nulls = palloc(sizeof(bool) * RelationGetDescr(rel)->natts);
 	reltuples = rel->rd_rel->reltuples > 0 ? rel->rd_rel->reltuples : (double) nblocks * 64;
 	hs->limit = (uint32) Min(2.0 * reltuples + 65536.0, (double) (1U << 30));
 
@@ -268,74 +280,192 @@ hints_insert(EcsHintScan *hs, uint32 h)
 	s = &hints.slots[pos];
 	s->hash = h;
 	ItemPointerSetInvalid(&s->tid);
+	s->buffer = InvalidBuffer;
 	hints.count++;
 	return s;
 }
 
+/* one remembered address being read */
+typedef struct HintProbe
+{
+	int			i;				/* position in the level */
+	uint32		hash;
+	ItemPointerData tid;
+	Buffer		recent;			/* the slot's buffer guess */
+	Buffer		buf;			/* pinned, or InvalidBuffer */
+	HeapTupleData tup;
+} HintProbe;
+
+/* pin the block of p->tid, from the remembered buffer when it still holds it */
+static Buffer
+hint_pin(EcsHintScan *hs, HintProbe *p)
+{
+	BlockNumber blk = ItemPointerGetBlockNumber(&p->tid);
+
+#if PG_VERSION_NUM >= 160000
+	if (BufferIsValid(p->recent) &&
+		ReadRecentBuffer(hs->rel->rd_locator, MAIN_FORKNUM, blk, p->recent))
+		return p->recent;
+#elif PG_VERSION_NUM >= 140000
+	if (BufferIsValid(p->recent) &&
+		ReadRecentBuffer(hs->rel->rd_node, MAIN_FORKNUM, blk, p->recent))
+		return p->recent;
+#endif
+	return ReadBuffer(hs->rel, blk);
+}
+
 /*
- * ecs_hints_fetch
- *		The row of agent id (len bytes) from its remembered address: when
- *		the tuple there is visible to the snapshot and has that agent_id,
- *		call fn with its columns (as the walk's SPI query would return them:
- *		values[0..ncols-1], text as text) and return ECS_HINT_HIT.
- *		Else the caller asks SPI: ECS_HINT_NEW for an id the cache had not
- *		met (it is noted, without an address), ECS_HINT_SEEN for one it had
- *		(worth reading with its ctid).
+ * ecs_hints_fetch_level
+ *		The rows of a level's ids from their remembered addresses.  ids[i]
+ *		is a text datum with a 4-byte header (as EcsIdTable stores them).
+ *		For each id whose remembered tuple, or the version a HOT chain from
+ *		it leads to, is visible to the snapshot and has that agent_id, fn
+ *		gets its columns (as the walk's SPI query would return them:
+ *		values[0..ncols-1], text as text) and res[i] = ECS_HINT_HIT.
+ *		Else the caller asks SPI: res[i] = ECS_HINT_NEW for an id the cache
+ *		had not met (it is noted, without an address), ECS_HINT_SEEN for
+ *		one it had (worth reading with its ctid).
+ *
+ * The heap is read as an index scan reads it (heap_hot_search_buffer under
+ * a share lock: visibility, predicate lock, serializable conflict check).
+ * Ids go in groups of HINT_GROUP, in three passes, so that the cache misses
+ * of different ids overlap: prefetch the remembered buffer's descriptor and
+ * line pointer; pin each block (ReadRecentBuffer when the remembered buffer
+ * still holds it, skipping the buffer table) and find the visible version;
+ * then compare ids and hand rows over, releasing the pins.
  *
  * The first time an id is asked for, learning its address would turn the
  * index-only lookup into an index scan with a heap fetch (+40-70% for a
  * walk whose heap pages are not in shared buffers), for a row that may
  * never be asked for again: addresses are read from the second time on.
  */
-EcsHintResult
-ecs_hints_fetch(EcsHintScan *hs, const char *id, int len, EcsRowFn fn, void *arg)
+void
+ecs_hints_fetch_level(EcsHintScan *hs, char *const *ids, int n, EcsRowFn fn, void *arg,
+					  EcsHintResult *res)
 {
-	uint32		h = hint_hash(id, len);
-	HintSlot   *s = hints_find(h);
-	Datum		values[ECS_HINT_COLUMNS];
-	bool		nulls[ECS_HINT_COLUMNS];
-	bool		hit = false;
-	int			i;
+	TupleDesc	desc = RelationGetDescr(hs->rel);
+	HintProbe	probe[HINT_GROUP];
+	uint32		hash[HINT_GROUP];
+	int			base;
 
-	if (s == NULL)
+	for (base = 0; base < n; base += HINT_GROUP)
 	{
-		hints_insert(hs, h);
-		hs->misses++;
-		return ECS_HINT_NEW;
-	}
-	if (!ItemPointerIsValid(&s->tid) || ItemPointerGetBlockNumber(&s->tid) >= hs->nblocks)
-	{
-		hs->misses++;
-		return ECS_HINT_SEEN;
-	}
-	if (table_tuple_fetch_row_version(hs->rel, &s->tid, hs->snapshot, hs->slot))
-	{
-		slot_getsomeattrs(hs->slot, hs->maxatt);
-		for (i = 0; i < hs->ncols; i++)
-		{
-			values[i] = hs->slot->tts_values[hs->attnum[i] - 1];
-			nulls[i] = hs->slot->tts_isnull[hs->attnum[i] - 1];
-		}
-		if (!nulls[0])
-		{
-			text	   *key = DatumGetTextPP(values[0]);
+		int			m = Min(HINT_GROUP, n - base);
+		int			np = 0;
+		int			j;
 
-			hit = VARSIZE_ANY_EXHDR(key) == len &&
-				memcmp(VARDATA_ANY(key), id, len) == 0;
-			values[0] = PointerGetDatum(key);
+		/* 1. look the ids up (no insert yet: an insert may move the table) */
+		for (j = 0; j < m; j++)
+		{
+			const char *key = ids[base + j];
+			HintSlot   *s;
+			HintProbe  *p;
+
+			hash[j] = hint_hash(VARDATA(key), VARSIZE(key) - VARHDRSZ);
+			s = hints_find(hash[j]);
+			if (s == NULL)
+			{
+				res[base + j] = ECS_HINT_NEW;
+				continue;
+			}
+			res[base + j] = ECS_HINT_SEEN;
+			if (!ItemPointerIsValid(&s->tid) ||
+				ItemPointerGetBlockNumber(&s->tid) >= hs->nblocks)
+				continue;
+			p = &probe[np++];
+			p->i = base + j;
+			p->hash = hash[j];
+			p->tid = s->tid;
+			p->recent = InvalidBuffer;
+			p->buf = InvalidBuffer;
+			if (s->buffer > 0 && s->buffer <= NBuffers)
+			{
+				p->recent = s->buffer;
+				__builtin_prefetch(GetBufferDescriptor(s->buffer - 1));
+				__builtin_prefetch((char *) BufferGetBlock(s->buffer) +
+								   offsetof(PageHeaderData, pd_linp) +
+								   (ItemPointerGetOffsetNumber(&s->tid) - 1) * sizeof(ItemIdData));
+			}
 		}
-		/* the row is pinned in the slot while fn copies what it keeps */
-		if (hit)
-			fn(values, nulls, arg);
-		ExecClearTuple(hs->slot);
+
+		/* 2. pin each block and find the version the snapshot sees */
+		for (j = 0; j < np; j++)
+		{
+			HintProbe  *p = &probe[j];
+			ItemPointerData tid = p->tid;
+			Buffer		buf = hint_pin(hs, p);
+			bool		found;
+
+			LockBuffer(buf, BUFFER_LOCK_SHARE);
+			found = heap_hot_search_buffer(&tid, hs->rel, buf, hs->snapshot, &p->tup, NULL, true);
+			LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+			if (!found)
+			{
+				ReleaseBuffer(buf);
+				continue;
+			}
+			p->buf = buf;
+			__builtin_prefetch(p->tup.t_data);
+		}
+
+		/*
+		 * 3. the rows that have the ids asked for, to fn while pinned (a pin
+		 * keeps the tuple in place); release
+		 */
+		for (j = 0; j < np; j++)
+		{
+			HintProbe  *p = &probe[j];
+			const char *key = ids[p->i];
+			Datum		values[ECS_HINT_COLUMNS];
+			bool		nulls[ECS_HINT_COLUMNS];
+			Buffer		buf = p->buf;
+			HintSlot   *s;
+			int			c;
+
+			if (!BufferIsValid(buf))
+				continue;
+			heap_deform_tuple(&p->tup, desc, hs->values, hs->nulls);
+			for (c = 0; c < hs->ncols; c++)
+			{
+				values[c] = hs->values[hs->attnum[c] - 1];
+				nulls[c] = hs->nulls[hs->attnum[c] - 1];
+			}
+			if (!nulls[0])
+			{
+				text	   *t = DatumGetTextPP(values[0]);
+
+				if (VARSIZE_ANY_EXHDR(t) == VARSIZE(key) - VARHDRSZ &&
+					memcmp(VARDATA_ANY(t), VARDATA(key), VARSIZE(key) - VARHDRSZ) == 0)
+				{
+					values[0] = PointerGetDatum(t);
+					/* (on an error the resource owner releases the pins) */
+					fn(values, nulls, arg);
+					p->buf = InvalidBuffer;
+					ReleaseBuffer(buf);
+					res[p->i] = ECS_HINT_HIT;
+					/* the buffer that holds the block now (the TID stays the root) */
+					s = hints_find(p->hash);
+					if (s != NULL)
+						s->buffer = buf;
+					continue;
+				}
+			}
+			p->buf = InvalidBuffer;
+			ReleaseBuffer(buf);
+		}
+
+		/* 4. note the ids met for the first time */
+		for (j = 0; j < m; j++)
+			if (res[base + j] == ECS_HINT_NEW && hints_find(hash[j]) == NULL)
+				hints_insert(hs, hash[j]);
+		for (j = 0; j < m; j++)
+		{
+			if (res[base + j] == ECS_HINT_HIT)
+				hs->hits++;
+			else
+				hs->misses++;
+		}
 	}
-	if (hit)
-	{
-		hs->hits++;
-		return ECS_HINT_HIT;
-	}
-	hs->misses++;
-	return ECS_HINT_SEEN;
 }
 
 /*
@@ -350,6 +480,9 @@ ecs_hints_remember(EcsHintScan *hs, const char *id, int len, ItemPointer tid)
 
 	if (s == NULL)
 		s = hints_insert(hs, h);
+	if (!ItemPointerIsValid(&s->tid) ||
+		ItemPointerGetBlockNumber(&s->tid) != ItemPointerGetBlockNumber(tid))
+		s->buffer = InvalidBuffer;
 	s->tid = *tid;
 }
 
@@ -360,8 +493,9 @@ ecs_hints_remember(EcsHintScan *hs, const char *id, int len, ItemPointer tid)
 void
 ecs_hints_end(EcsHintScan *hs)
 {
-	ExecDropSingleTupleTableSlot(hs->slot);
 	table_close(hs->rel, NoLock);
+	pfree(hs->values);
+	pfree(hs->nulls);
 	pfree(hs);
 }
 

@@ -189,8 +189,8 @@ typedef enum EcsHintResult
 	ECS_HINT_NEW				/* first time: read it without */
 } EcsHintResult;
 
-extern EcsHintResult ecs_hints_fetch(EcsHintScan *hs, const char *id, int len,
-									 EcsRowFn fn, void *arg);
+extern void ecs_hints_fetch_level(EcsHintScan *hs, char *const *ids, int n,
+								  EcsRowFn fn, void *arg, EcsHintResult *res);
 extern void ecs_hints_remember(EcsHintScan *hs, const char *id, int len, ItemPointer tid);
 extern void ecs_hints_stats(const EcsHintScan *hs, uint64 *hits, uint64 *misses);
 extern void ecs_hints_end(EcsHintScan *hs);

@@ -664,24 +664,23 @@ ecs_walk_ids(EcsIdTable *tab, const int32 *seeds, int nseeds, const EcsWalkRow *
 		{
 			/* rows the cache still holds; the others go to SPI */
 			int			nmiss = 0;
+			char	  **keys;
+			EcsHintResult *res;
 
+			MemoryContextReset(levelcxt);
+			keys = MemoryContextAlloc(levelcxt, sizeof(char *) * nfront);
+			res = MemoryContextAlloc(levelcxt, sizeof(EcsHintResult) * nfront);
+			for (i = 0; i < nfront; i++)
+				keys[i] = tab->ids[frontier[i]];
+			ecs_hints_fetch_level(w.hints, keys, nfront, walk_row, &w, res);
 			nseen = 0;
 			for (i = 0; i < nfront; i++)
 			{
-				const char *t = tab->ids[frontier[i]];
-
-				switch (ecs_hints_fetch(w.hints, VARDATA(t), VARSIZE(t) - VARHDRSZ,
-										walk_row, &w))
-				{
-					case ECS_HINT_HIT:
-						break;
-					case ECS_HINT_SEEN:
-						nseen++;
-						/* FALLTHROUGH */
-					case ECS_HINT_NEW:
-						frontier[nmiss++] = frontier[i];
-						break;
-				}
+				if (res[i] == ECS_HINT_HIT)
+					continue;
+				if (res[i] == ECS_HINT_SEEN)
+					nseen++;
+				frontier[nmiss++] = frontier[i];
 			}
 			nfront = nmiss;
 		}
