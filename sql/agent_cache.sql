@@ -27,6 +27,21 @@ SELECT count(*) AS second FROM ecs_lineage('px9_7', 3, 'ancestors');
 SELECT count(*) AS third FROM ecs_lineage('px9_7', 3, 'ancestors');
 RESET client_min_messages;
 
+-- a HOT update (sex is in no index, and px9_7's page has room): the
+-- remembered address is the root of a HOT chain, which leads to the new
+-- version: still a hit, with the new sex
+BEGIN;
+UPDATE ecs.agents SET sex = 'female' WHERE agent_id = 'px9_7';
+SELECT pg_stat_get_xact_tuples_hot_updated('ecs.agents'::regclass) > 0 AS hot_update;
+SET client_min_messages = debug2;
+SELECT agent_id, sex FROM ecs_lineage('px9_7', 3, 'ancestors') WHERE depth = 0;
+RESET client_min_messages;
+SET LOCAL ecs_agents.agent_row_cache = off;
+SELECT pg_temp.up('px9_7', 3) AS without_cache \gset
+SET LOCAL ecs_agents.agent_row_cache = on;
+SELECT pg_temp.up('px9_7', 3) = :'without_cache' AS same_after_hot_update;
+ROLLBACK;
+
 -- references without the cache
 SET ecs_agents.agent_row_cache = off;
 CREATE TEMP TABLE ref AS SELECT * FROM pg_temp.walks();

@@ -695,6 +695,15 @@ class Bench:
             return self.section(title, [("ecs_generate_name", None, None)], ["n/a"])
         st = self.timed("SELECT ecs_generate_name('wolf', %(s)s)", [{"s": s} for s in range(self.reps(200))])
         a = self.record("generate_name", "ecs_generate_name('wolf', seed)", "ecs", st)
+        # the round trip alone, and the server's share of a call
+        fst = self.timed("SELECT %(s)s::int", [{"s": s} for s in range(self.reps(200))])
+        f = self.record("generate_name", "SELECT seed::int instead (client + protocol floor)", "baseline", fst)
+        cn = self.cpu_per_call("SELECT ecs_generate_name('wolf', %(s)s)", [{"s": s} for s in range(self.reps(200))])
+        cpu_note = []
+        if cn:
+            a["cpu_p50_ms"], a["cpu_p95_ms"] = statistics.median(cn), pct(cn, 95)
+            cpu_note = ["ecs_generate_name: backend CPU per call (parse, plan, execute) p50 %.3f ms, p95 %.3f ms"
+                        % (a["cpu_p50_ms"], a["cpu_p95_ms"])]
         other = psycopg.connect(autocommit=True)
         try:
             ocur = other.cursor()
@@ -714,8 +723,8 @@ class Bench:
         bt = self.timed("SELECT count(ecs_generate_name('wolf', s)) FROM generate_series(1, 10000) s",
                         [None] * self.reps(3), per=10000)
         b = self.record("generate_name", "10000 names in one query, per name", "ecs", bt)
-        self.section(title, [(a["query"], a, None), (w["query"], w, None), (b["query"], b, None)],
-                     ["%.0f names/s in one query (p50)" % (1000.0 / b["p50_ms"]) if b["p50_ms"] else ""])
+        self.section(title, [(a["query"], a, None), (f["query"], f, None), (w["query"], w, None), (b["query"], b, None)],
+                     ["%.0f names/s in one query (p50)" % (1000.0 / b["p50_ms"]) if b["p50_ms"] else ""] + cpu_note)
 
     def breed_pairs(self):
         """Parents: an agent and its best mate when mate search exists, else
