@@ -105,6 +105,17 @@ foreach my $w (
 	like($err, qr/ERROR:\s+25006/, "refused on the standby with 25006: $w");
 }
 
+# the agent row cache on the standby: one session walks three times (the
+# second learns the rows' heap addresses, the third reads them by address,
+# checked against the standby's snapshots): the primary's answer each time
+my $walk = "SELECT string_agg(agent_id || ':' || depth, ',' ORDER BY depth, agent_id) FROM ecs_lineage('gkid3', 2, 'ancestors')";
+my $pwalk = $primary->safe_psql('postgres', $walk);
+my ($wret, $wout, $werr) = $standby->psql('postgres',
+	"SET client_min_messages = debug2;\n$walk;\n$walk;\n$walk;");
+is($wout, join("\n", ($pwalk) x 3), 'the standby walks the same three times in one session');
+like($werr, qr/ancestor walk: 7 rows from the agent row cache, 0 looked up/,
+	'the third walk on the standby reads its rows by address');
+
 # a later change on the primary is seen by the standby's next call
 $primary->safe_psql('postgres', "UPDATE ecs.agents SET parent2_id = 'agent50' WHERE agent_id = 'kid3'");
 $primary->wait_for_catchup($standby);
