@@ -114,7 +114,6 @@ struct EcsHintScan
 	BlockNumber nblocks;
 	AttrNumber	attnum[ECS_HINT_COLUMNS];
 	int			ncols;			/* 3 (links) or 7 (rows) */
-	AttrNumber	maxatt;			/* largest of attnum[] */
 	uint32		limit;			/* empty the table past this many slots used */
 	Datum	   *values;			/* [natts] a deformed row */
 	bool	   *nulls;
@@ -247,7 +246,6 @@ ecs_hints_begin(bool wide)
 			pfree(hs);
 			return NULL;
 		}
-		hs->maxatt = Max(hs->maxatt, hs->attnum[i]);
 	}
 	hs->rel = rel;
 	hs->snapshot = GetActiveSnapshot();

@@ -11,9 +11,13 @@
  * with a visited state per interned id, so it
  *	- visits every agent at most once, at its smallest depth, and ends on
  *	  any data: cycles and self-references included;
- *	- reads ecs.agents only through the executor, so privileges and
- *	  row-level security hold: an agent the caller cannot see is never
- *	  fetched, never returned, and the walk does not pass through it;
+ *	- reads ecs.agents through the executor, so privileges and row-level
+ *	  security hold: an agent the caller cannot see is never fetched, never
+ *	  returned, and the walk does not pass through it.  By-id levels first
+ *	  ask the agent row cache (agent_cache.c), which fetches rows by their
+ *	  remembered heap address under the same snapshot, only for a caller
+ *	  with table SELECT and no row-level security; such a level is sorted by
+ *	  id, as one index scan would return it;
  *	- visits at most max_nodes agents, else 54000 program_limit_exceeded,
  *	  before anything is returned (no partial results);
  *	- checks for interrupts once per visited agent.
