@@ -70,6 +70,9 @@ psql_run() { PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning" "$PSQL" -
 have=$("$PSQL" -XAtq -c "SELECT n || '/' || gens || '/' || seed FROM bench.params" 2>/dev/null || true)
 if [ "$have" = "$N/$GENS/$SEED" ] && [ "${ECS_BENCH_REGEN:-0}" != 1 ]; then
     printf '== reusing the generated population (%s agents, seed %s)\n' "$N" "$SEED" >&2
+    # earlier runs' rolled-back children (breeding) are dead rows near the
+    # sampled agents' genomes: mate searches would step over them
+    psql_run -c "VACUUM ecs.agents"
 else
     printf '== generating %s agents in %s generations (seed %s)\n' "$N" "$GENS" "$SEED" >&2
     psql_run -c "DROP SCHEMA IF EXISTS bench CASCADE" -c "DROP EXTENSION IF EXISTS ecs_agents CASCADE" \
