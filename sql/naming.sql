@@ -106,6 +106,20 @@ VALUES ('lynx', 'title', 'Committed', 1e6);
 SELECT ecs_generate_name('lynx', 3) AS lynx3_committed_title;
 DELETE FROM ecs.naming_components WHERE value = 'Committed';
 SELECT ecs_generate_name('lynx', 3) AS lynx3_title_gone;
+-- a commit that does not touch the naming tables (here a write to another
+-- table) changes the snapshot, not the parts: they are kept after a check
+-- of the naming tables' row versions (DEBUG2 says so), and the name is the
+-- same; a committed change of a naming table is read again (no DEBUG2 line)
+CREATE TEMP TABLE naming_other (x int);
+SELECT ecs_generate_name('lynx', 3) AS lynx3_before_other_commit;
+INSERT INTO naming_other VALUES (1);
+SET client_min_messages = debug2;
+SELECT ecs_generate_name('lynx', 3) AS lynx3_after_other_commit;
+RESET client_min_messages;
+UPDATE ecs.naming_components SET weight = weight WHERE spirit_id = 'lynx' AND component_type = 'title';
+SET client_min_messages = debug2;
+SELECT ecs_generate_name('lynx', 3) AS lynx3_after_naming_commit;
+RESET client_min_messages;
 -- a change written and then used within one transaction, and its rollback
 BEGIN;
 SELECT ecs_generate_name('lynx', 3) AS lynx3_in_transaction;

@@ -30,9 +30,17 @@
  *	      written), the same local transaction and command id as well.
  *	      A writer's commit or abort moves xmax past every older snapshot,
  *	      so its changes are never missed.
+ *	  When the key does not match but row-level security applies to
+ *	  neither table and the caller has table-level SELECT on both, the
+ *	  row versions of both tables visible to the new snapshot (relation,
+ *	  TID, raw xmin: a few pages read from the heap) are compared with those
+ *	  visible under the old key: the same versions are the same rows, so
+ *	  the parts are kept and keyed anew.  A commit elsewhere (any write to
+ *	  any table moves xmax) then costs a scan of the naming tables, not a
+ *	  read of the parts; a change of a naming table reads them again.
  *	  So ecs_spawn names thousands of agents with one read per spirit, and
  *	  single calls (ecs_generate_name, ecs_breed) skip the read while the
- *	  database is quiet; any committed or own change reads again.
+ *	  naming tables do not change.
  *	- Memory: each call allocates only its result in the caller's context;
  *	  a key mismatch resets the cache's context.
  *
@@ -43,8 +51,13 @@
  */
 #include "postgres.h"
 
+#include "access/heapam.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "ecs_agents.h"
@@ -56,8 +69,10 @@
 #include "storage/proc.h"
 #include "utils/builtins.h"
 #include "utils/formatting.h"
+#include "utils/acl.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
 #include "utils/rls.h"
 #include "utils/snapmgr.h"
 
@@ -102,10 +117,23 @@ typedef struct NameSpirit
  * The backend's cache and its key (see the file header).  xip and subxip
  * are copies in cxt.
  */
+/* one visible row version of a naming table */
+typedef struct NameRowVersion
+{
+	Oid			rel;
+	ItemPointerData tid;
+	TransactionId xmin;			/* raw */
+} NameRowVersion;
+
+/* more rows than this in the naming tables: no version check, read again */
+#define NAME_MAX_VERSIONS	100000
+
 typedef struct NameCache
 {
 	MemoryContext cxt;			/* holds the slots' contents */
-	MemoryContext keycxt;		/* holds xip and subxip */
+	MemoryContext keycxt;		/* holds xip, subxip and versions */
+	int			nversions;		/* -1: not known */
+	NameRowVersion *versions;	/* visible row versions under the key */
 	bool		valid;			/* key filled */
 	Oid			userid;
 	bool		rls;			/* RLS applied to a naming table */
@@ -333,42 +361,85 @@ cache_key_matches(NameCache *c, Snapshot snap, Oid userid, bool rls, bool own_xi
 }
 
 /*
- * The cache, valid for the current call: kept when its key matches, else
- * emptied and keyed anew (or left unkeyed, so never matching, without an
- * MVCC snapshot).
+ * The row versions of ecs.naming_spirits and ecs.naming_components that snap
+ * sees, in physical order, read from the heap (a few pages), into *out in
+ * cxt.  -1 when they cannot be read that way: a table missing, without
+ * table-level SELECT for userid, not a heap table, or too large.  Only used
+ * when row-level security applies to neither table (the caller checks).
  */
-static NameCache *
-current_cache(void)
+static int
+naming_versions(Oid nsp, Snapshot snap, Oid userid, MemoryContext cxt, NameRowVersion **out)
 {
-	NameCache  *c = name_cache;
-	Snapshot	snap = ActiveSnapshotSet() ? GetActiveSnapshot() : NULL;
-	Oid			userid = GetUserId();
-	bool		own_xid = TransactionIdIsValid(GetTopTransactionIdIfAny());
-	bool		rls;
-	Oid			nsp;
+	static const char *const rels[2] = {"naming_spirits", "naming_components"};
+	int			n = 0,
+				cap = 256,
+				r;
+	NameRowVersion *v = MemoryContextAlloc(cxt, sizeof(NameRowVersion) * cap);
 
-	if (c == NULL)
+	for (r = 0; r < 2; r++)
 	{
-		c = MemoryContextAllocZero(TopMemoryContext, sizeof(NameCache));
-		c->cxt = AllocSetContextCreate(TopMemoryContext, "ecs name parts",
-									   ALLOCSET_SMALL_SIZES);
-		c->keycxt = AllocSetContextCreate(TopMemoryContext, "ecs name parts key",
-										  ALLOCSET_SMALL_SIZES);
-		name_cache = c;
+		Oid			relid = OidIsValid(nsp) ? get_relname_relid(rels[r], nsp) : InvalidOid;
+		Relation	rel;
+		TableScanDesc scan;
+		HeapTuple	tup;
+
+		if (!OidIsValid(relid) || pg_class_aclcheck(relid, userid, ACL_SELECT) != ACLCHECK_OK)
+			return -1;
+		rel = table_open(relid, AccessShareLock);
+		if (rel->rd_rel->relkind != RELKIND_RELATION ||
+			rel->rd_tableam != GetHeapamTableAmRoutine())
+		{
+			table_close(rel, NoLock);
+			return -1;
+		}
+		scan = table_beginscan(rel, snap, 0, NULL);
+		while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+		{
+			CHECK_FOR_INTERRUPTS();
+			if (n == NAME_MAX_VERSIONS)
+			{
+				table_endscan(scan);
+				table_close(rel, NoLock);
+				return -1;
+			}
+			if (n == cap)
+			{
+				cap *= 2;
+				v = repalloc(v, sizeof(NameRowVersion) * cap);
+			}
+			v[n].rel = relid;
+			v[n].tid = tup->t_self;
+			v[n].xmin = HeapTupleHeaderGetRawXmin(tup->t_data);
+			n++;
+		}
+		table_endscan(scan);
+		table_close(rel, NoLock);
 	}
-	nsp = get_namespace_oid("ecs", true);
-	rls = rls_applies(nsp, "naming_spirits") || rls_applies(nsp, "naming_components");
+	*out = v;
+	return n;
+}
 
-	if (snap != NULL && snap->snapshot_type == SNAPSHOT_MVCC &&
-		cache_key_matches(c, snap, userid, rls, own_xid))
-		return c;
+static bool
+versions_equal(const NameRowVersion *a, int na, const NameRowVersion *b, int nb)
+{
+	int			i;
 
-	MemoryContextReset(c->cxt);
+	if (na < 0 || na != nb)
+		return false;
+	for (i = 0; i < na; i++)
+		if (a[i].rel != b[i].rel || !ItemPointerEquals((ItemPointer) &a[i].tid, (ItemPointer) &b[i].tid) ||
+			a[i].xmin != b[i].xmin)
+			return false;
+	return true;
+}
+
+/* key c to the current call (see the file header); its slots stay */
+static void
+cache_set_key(NameCache *c, Snapshot snap, Oid userid, bool rls, bool own_xid)
+{
 	MemoryContextReset(c->keycxt);
-	c->nslots = 0;
-	c->valid = false;
-	if (snap == NULL || snap->snapshot_type != SNAPSHOT_MVCC)
-		return c;
+	c->nversions = -1;
+	c->versions = NULL;
 	c->userid = userid;
 	c->rls = rls;
 	c->lxid = (own_xid || rls) ? ECS_MY_LXID : InvalidLocalTransactionId;
@@ -387,6 +458,73 @@ current_cache(void)
 	if (c->subxcnt > 0)
 		memcpy(c->subxip, snap->subxip, sizeof(TransactionId) * c->subxcnt);
 	c->valid = true;
+}
+
+/*
+ * The cache, valid for the current call: kept when its key matches; kept
+ * and keyed anew when the naming tables' visible row versions are those it
+ * was filled under (a commit elsewhere changed the snapshot, not these
+ * tables: same row versions, same rows, same parts); else emptied and keyed
+ * anew (or left unkeyed, so never matching, without an MVCC snapshot).
+ */
+static NameCache *
+current_cache(void)
+{
+	NameCache  *c = name_cache;
+	Snapshot	snap = ActiveSnapshotSet() ? GetActiveSnapshot() : NULL;
+	Oid			userid = GetUserId();
+	bool		own_xid = TransactionIdIsValid(GetTopTransactionIdIfAny());
+	bool		rls;
+	Oid			nsp;
+	NameRowVersion *v = NULL;
+	int			nv = -1;
+
+	if (c == NULL)
+	{
+		c = MemoryContextAllocZero(TopMemoryContext, sizeof(NameCache));
+		c->cxt = AllocSetContextCreate(TopMemoryContext, "ecs name parts",
+									   ALLOCSET_SMALL_SIZES);
+		c->keycxt = AllocSetContextCreate(TopMemoryContext, "ecs name parts key",
+										  ALLOCSET_SMALL_SIZES);
+		c->nversions = -1;
+		name_cache = c;
+	}
+	nsp = get_namespace_oid("ecs", true);
+	rls = rls_applies(nsp, "naming_spirits") || rls_applies(nsp, "naming_components");
+
+	if (snap != NULL && snap->snapshot_type == SNAPSHOT_MVCC &&
+		cache_key_matches(c, snap, userid, rls, own_xid))
+		return c;
+
+	if (snap == NULL || snap->snapshot_type != SNAPSHOT_MVCC)
+	{
+		MemoryContextReset(c->cxt);
+		c->nslots = 0;
+		c->valid = false;
+		return c;
+	}
+	if (!rls)
+		nv = naming_versions(nsp, snap, userid, CurrentMemoryContext, &v);
+	if (nv >= 0 && c->valid && c->userid == userid && !c->rls &&
+		versions_equal(c->versions, c->nversions, v, nv))
+	{
+		elog(DEBUG2, "name parts: kept (%d row versions unchanged)", nv);
+		cache_set_key(c, snap, userid, rls, own_xid);
+	}
+	else
+	{
+		MemoryContextReset(c->cxt);
+		c->nslots = 0;
+		cache_set_key(c, snap, userid, rls, own_xid);
+	}
+	if (nv >= 0)
+	{
+		c->versions = MemoryContextAlloc(c->keycxt, sizeof(NameRowVersion) * Max(nv, 1));
+		if (nv > 0)
+			memcpy(c->versions, v, sizeof(NameRowVersion) * nv);
+		c->nversions = nv;
+		pfree(v);
+	}
 	return c;
 }
 
