@@ -409,6 +409,30 @@ DELETE FROM ecs.agents WHERE agent_id = 'ped_gp1';
 ---------------------------------------------------------------------------
 -- ecs_add_trait
 ---------------------------------------------------------------------------
+-- the row trigger counts the catalog once per statement: every row of a
+-- multi-row INSERT is checked against it, and a statement after a catalog
+-- change in the same transaction counts again (savepoints: this part of
+-- the file runs in one transaction)
+SAVEPOINT memo;
+INSERT INTO ecs.agents (agent_id, sex, genome)
+SELECT 'memo' || i, 'male', array_fill(0.5::real, ARRAY[CASE WHEN i = 3 THEN 15 ELSE 16 END])
+  FROM generate_series(1, 4) i;
+\echo sqlstate: :SQLSTATE
+ROLLBACK TO SAVEPOINT memo;
+SAVEPOINT memo;
+INSERT INTO ecs.agents (agent_id, sex, genome)
+SELECT 'memo' || i, 'male', array_fill(0.5::real, ARRAY[16]) FROM generate_series(1, 2) i;
+SELECT ecs_add_trait('memo_trait', 1);
+INSERT INTO ecs.agents (agent_id, sex, genome) VALUES ('memo3', 'male', array_fill(0.5::real, ARRAY[16]));
+\echo sqlstate: :SQLSTATE
+ROLLBACK TO SAVEPOINT memo;
+SAVEPOINT memo;
+SELECT ecs_add_trait('memo_trait', 1);
+INSERT INTO ecs.agents (agent_id, sex, genome)
+SELECT 'memo' || i, 'male', array_fill(0.5::real, ARRAY[17]) FROM generate_series(1, 2) i;
+SELECT count(*) AS memo_agents FROM ecs.agents WHERE agent_id LIKE 'memo%';
+ROLLBACK TO SAVEPOINT memo;
+
 -- invalid input first (the catalog stays at 16 traits)
 SELECT ecs_add_trait(NULL, 1);
 \echo sqlstate: :SQLSTATE

@@ -80,12 +80,6 @@
 #include "common/pg_prng.h"
 #endif
 
-#if PG_VERSION_NUM >= 170000
-#define ECS_MY_LXID (MyProc->vxid.lxid)
-#else
-#define ECS_MY_LXID (MyProc->lxid)
-#endif
-
 #define NAME_PREFIX		0
 #define NAME_ROOT		1
 #define NAME_SUFFIX		2

@@ -27,4 +27,11 @@ extern void ecs_compat_init_materialized_srf(FunctionCallInfo fcinfo);
 #define InitMaterializedSRF(fcinfo, flags) ecs_compat_init_materialized_srf(fcinfo)
 #endif
 
+/* this backend's local transaction id: MyProc->vxid.lxid from 17 on */
+#if PG_VERSION_NUM >= 170000
+#define ECS_MY_LXID (MyProc->vxid.lxid)
+#else
+#define ECS_MY_LXID (MyProc->lxid)
+#endif
+
 #endif							/* ECS_PG_COMPAT_H */

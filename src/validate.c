@@ -42,6 +42,7 @@
 #include "executor/tuptable.h"
 #include "nodes/makefuncs.h"
 #include "storage/lmgr.h"
+#include "storage/proc.h"
 #include "utils/snapmgr.h"
 #include "ecs_agents.h"
 #include "miscadmin.h"
@@ -51,6 +52,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/rls.h"
 #include "utils/tuplestore.h"
 
 static const char *const catalog_count_sql =
@@ -73,6 +75,90 @@ ecs_catalog_size(void)
 		elog(ERROR, "could not count the trait catalog");
 	n = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	SPI_freetuptable(SPI_tuptable);
+	return n;
+}
+
+/*
+ * The catalog size of the last row checked, and when it holds: the same
+ * user, local transaction and command id, and a snapshot with the same
+ * xmin, xmax and count of completed transactions (PostgreSQL 14+: two
+ * snapshots built with no transaction completing in between see the same
+ * transactions as committed), so the same rows of ecs.trait_catalog; no
+ * row-level security on it.  The rows of one INSERT or UPDATE statement
+ * share all of these: one count per statement, not per row.
+ */
+static struct
+{
+	bool		valid;
+	Oid			userid;
+	LocalTransactionId lxid;
+	CommandId	curcid;
+	uint64		completions;
+	TransactionId xmin;
+	TransactionId xmax;
+	int			ntraits;
+} catalog_size_memo;
+
+/* the memo's key for the active snapshot; false when it cannot be kept */
+static bool
+catalog_size_key(Snapshot *snap_out)
+{
+#if PG_VERSION_NUM >= 140000
+	Snapshot	snap = ActiveSnapshotSet() ? GetActiveSnapshot() : NULL;
+	Oid			nsp,
+				relid;
+
+	if (snap == NULL || snap->snapshot_type != SNAPSHOT_MVCC ||
+		snap->snapXactCompletionCount == 0)
+		return false;
+	nsp = get_namespace_oid("ecs", true);
+	relid = OidIsValid(nsp) ? get_relname_relid("trait_catalog", nsp) : InvalidOid;
+	if (!OidIsValid(relid) || check_enable_rls(relid, InvalidOid, true) != RLS_NONE)
+		return false;
+	*snap_out = snap;
+	return true;
+#else
+	return false;
+#endif
+}
+
+/* ecs_catalog_size() for a row of the trigger: from the memo when it holds */
+static int
+catalog_size_for_row(void)
+{
+	Snapshot	snap = NULL;
+	bool		keyed = catalog_size_key(&snap);
+	int			n;
+
+#if PG_VERSION_NUM >= 140000
+	if (keyed && catalog_size_memo.valid &&
+		catalog_size_memo.userid == GetUserId() &&
+		catalog_size_memo.lxid == ECS_MY_LXID &&
+		catalog_size_memo.curcid == snap->curcid &&
+		catalog_size_memo.completions == snap->snapXactCompletionCount &&
+		catalog_size_memo.xmin == snap->xmin &&
+		catalog_size_memo.xmax == snap->xmax)
+	{
+		return catalog_size_memo.ntraits;
+	}
+#endif
+	SPI_connect();
+	n = ecs_catalog_size();
+	SPI_finish();
+	catalog_size_memo.valid = false;
+#if PG_VERSION_NUM >= 140000
+	if (keyed)
+	{
+		catalog_size_memo.userid = GetUserId();
+		catalog_size_memo.lxid = ECS_MY_LXID;
+		catalog_size_memo.curcid = snap->curcid;
+		catalog_size_memo.completions = snap->snapXactCompletionCount;
+		catalog_size_memo.xmin = snap->xmin;
+		catalog_size_memo.xmax = snap->xmax;
+		catalog_size_memo.ntraits = n;
+		catalog_size_memo.valid = true;
+	}
+#endif
 	return n;
 }
 
@@ -263,23 +349,32 @@ ecs_agents_before_write(PG_FUNCTION_ARGS)
 			newtup = heap_modify_tuple_by_cols(newtup, desc, 1, &attnum, &newval, &newnull);
 		}
 
-		SPI_connect();
-		ntraits = ecs_catalog_size();
-		ecs_genome_check(arr, id, ntraits);
+		if (!IsolationUsesXactSnapshot())
+		{
+			ntraits = catalog_size_for_row();
+			ecs_genome_check(arr, id, ntraits);
+		}
+		else
+		{
+			SPI_connect();
+			ntraits = ecs_catalog_size();
+			ecs_genome_check(arr, id, ntraits);
 
-		/*
-		 * A transaction-snapshot transaction may predate an ecs_add_trait()
-		 * that committed while this write waited for its lock: the genome
-		 * fits the catalog this transaction sees, not the one now stored.
-		 */
-		if (IsolationUsesXactSnapshot() && catalog_size_latest() != ntraits)
-			ereport(ERROR,
-					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-					 errmsg("could not serialize access due to a concurrent change of the trait catalog"),
-					 errdetail("The genome of agent \"%s\" has %d values; a concurrent ecs_add_trait() changed the catalog.",
-							   id, ntraits),
-					 errhint("Retry the transaction.")));
-		SPI_finish();
+			/*
+			 * A transaction-snapshot transaction may predate an
+			 * ecs_add_trait() that committed while this write waited for its
+			 * lock: the genome fits the catalog this transaction sees, not
+			 * the one now stored.
+			 */
+			if (catalog_size_latest() != ntraits)
+				ereport(ERROR,
+						(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+						 errmsg("could not serialize access due to a concurrent change of the trait catalog"),
+						 errdetail("The genome of agent \"%s\" has %d values; a concurrent ecs_add_trait() changed the catalog.",
+								   id, ntraits),
+						 errhint("Retry the transaction.")));
+			SPI_finish();
+		}
 	}
 	return PointerGetDatum(newtup);
 }
