@@ -57,13 +57,10 @@
 #include "access/relation.h"
 #include "access/table.h"
 #include "access/tableam.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
-#include "executor/tuptable.h"
 #include "miscadmin.h"
-#include "nodes/makefuncs.h"
 #include "storage/buf_internals.h"
 #include "storage/bufmgr.h"
 #include "storage/bufpage.h"
@@ -205,8 +202,7 @@ column_is(Relation rel, AttrNumber attnum, Oid type)
 EcsHintScan *
 ecs_hints_begin(bool wide)
 {
-	Oid			nsp,
-				relid;
+	Oid			relid;
 	Relation	rel;
 	EcsHintScan *hs;
 	BlockNumber nblocks;
@@ -216,8 +212,7 @@ ecs_hints_begin(bool wide)
 	if (!ecs_agent_row_cache || !ActiveSnapshotSet() ||
 		!IsMVCCSnapshot(GetActiveSnapshot()))
 		return NULL;
-	nsp = get_namespace_oid("ecs", true);
-	relid = OidIsValid(nsp) ? get_relname_relid("agents", nsp) : InvalidOid;
+	relid = ecs_table_oid("agents");
 	if (!OidIsValid(relid))
 		return NULL;
 	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK ||
@@ -452,12 +447,11 @@ ecs_hints_fetch_level(EcsHintScan *hs, char *const *ids, int n, EcsRowFn fn, voi
 			ReleaseBuffer(buf);
 		}
 
-		/* 4. note the ids met for the first time */
-		for (j = 0; j < m; j++)
-			if (res[base + j] == ECS_HINT_NEW && hints_find(hash[j]) == NULL)
-				hints_insert(hs, hash[j]);
+		/* 4. note the ids met for the first time; count */
 		for (j = 0; j < m; j++)
 		{
+			if (res[base + j] == ECS_HINT_NEW && hints_find(hash[j]) == NULL)
+				hints_insert(hs, hash[j]);
 			if (res[base + j] == ECS_HINT_HIT)
 				hs->hits++;
 			else

@@ -24,12 +24,14 @@
 #include <float.h>
 #include <limits.h>
 
+#include "catalog/namespace.h"
 #include "ecs_agents.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 
 PG_MODULE_MAGIC;
 
@@ -253,3 +255,60 @@ ecs_compat_init_materialized_srf(FunctionCallInfo fcinfo)
 	MemoryContextSwitchTo(oldcxt);
 }
 #endif
+
+/*
+ * ecs_table_oid
+ *		The OID of table ecs.<relname>, or InvalidOid when there is none (for
+ *		the paths that read a table directly and step aside without it).
+ */
+Oid
+ecs_table_oid(const char *relname)
+{
+	Oid			nsp = get_namespace_oid("ecs", true);
+
+	return OidIsValid(nsp) ? get_relname_relid(relname, nsp) : InvalidOid;
+}
+
+/*
+ * ecs_snapshot_key_set
+ *		Keep what snap (MVCC) sees as committed, in k; arrays in cxt.
+ */
+void
+ecs_snapshot_key_set(EcsSnapshotKey *k, Snapshot snap, MemoryContext cxt)
+{
+	k->xmin = snap->xmin;
+	k->xmax = snap->xmax;
+	k->xcnt = snap->xcnt;
+	k->subxcnt = snap->subxcnt;
+	k->suboverflowed = snap->suboverflowed;
+	k->recovery = snap->takenDuringRecovery;
+	k->xip = MemoryContextAlloc(cxt, sizeof(TransactionId) * Max(k->xcnt, 1));
+	if (k->xcnt > 0)
+		memcpy(k->xip, snap->xip, sizeof(TransactionId) * k->xcnt);
+	k->subxip = MemoryContextAlloc(cxt, sizeof(TransactionId) * Max(k->subxcnt, 1));
+	if (k->subxcnt > 0)
+		memcpy(k->subxip, snap->subxip, sizeof(TransactionId) * k->subxcnt);
+}
+
+/*
+ * ecs_snapshot_key_matches
+ *		Whether snap (MVCC) has the same xmin, xmax and in-progress lists as
+ *		the snapshot kept in k: then every transaction below xmax is equally
+ *		visible to both (commit status never changes), so both see the same
+ *		committed rows.
+ */
+bool
+ecs_snapshot_key_matches(const EcsSnapshotKey *k, Snapshot snap)
+{
+	if (k->xmin != snap->xmin || k->xmax != snap->xmax ||
+		k->xcnt != snap->xcnt || k->subxcnt != snap->subxcnt ||
+		k->suboverflowed != snap->suboverflowed ||
+		k->recovery != snap->takenDuringRecovery)
+		return false;
+	if (k->xcnt > 0 && memcmp(k->xip, snap->xip, sizeof(TransactionId) * k->xcnt) != 0)
+		return false;
+	if (k->subxcnt > 0 &&
+		memcmp(k->subxip, snap->subxip, sizeof(TransactionId) * k->subxcnt) != 0)
+		return false;
+	return true;
+}

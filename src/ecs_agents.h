@@ -22,6 +22,7 @@
 #include "fmgr.h"
 #include "storage/itemptr.h"
 #include "utils/array.h"
+#include "utils/snapshot.h"
 
 #include "pg_compat.h"
 
@@ -72,6 +73,28 @@ extern char *ecs_agent_id_check(text *id, const char *argname);
 extern char *ecs_agent_id_check_cstring(const char *id, int len, const char *argname);
 extern SPIPlanPtr ecs_plan(int slot, const char *sql, int nargs, const Oid *argtypes);
 extern void ecs_report_unknown_agent(const char *id);
+extern Oid	ecs_table_oid(const char *relname);
+
+/*
+ * ecs_agents.c: which transactions an MVCC snapshot sees as committed, kept
+ * so that a later snapshot can be recognised as seeing the same ones (the
+ * command id is the caller's business).  xip and subxip live in the context
+ * given to ecs_snapshot_key_set.
+ */
+typedef struct EcsSnapshotKey
+{
+	TransactionId xmin;
+	TransactionId xmax;
+	uint32		xcnt;
+	int32		subxcnt;
+	bool		suboverflowed;
+	bool		recovery;
+	TransactionId *xip;
+	TransactionId *subxip;
+} EcsSnapshotKey;
+
+extern void ecs_snapshot_key_set(EcsSnapshotKey *k, Snapshot snap, MemoryContext cxt);
+extern bool ecs_snapshot_key_matches(const EcsSnapshotKey *k, Snapshot snap);
 extern void ecs_plan_set(int slot, SPIPlanPtr plan);
 
 /*

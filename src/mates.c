@@ -37,7 +37,6 @@
 #include <limits.h>
 #include <math.h>
 
-#include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "ecs_agents.h"
@@ -950,8 +949,7 @@ typedef struct Search
 static double
 agents_reltuples(void)
 {
-	Oid			nsp = get_namespace_oid("ecs", true);
-	Oid			rel = OidIsValid(nsp) ? get_relname_relid("agents", nsp) : InvalidOid;
+	Oid			rel = ecs_table_oid("agents");
 	HeapTuple	tup;
 	double		r = -1.0;
 

@@ -56,7 +56,6 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
@@ -134,14 +133,7 @@ typedef struct NameCache
 	LocalTransactionId lxid;	/* InvalidLocalTransactionId: any */
 	TimestampTz stmt_start;		/* with rls: the statement's start */
 	CommandId	curcid;
-	TransactionId xmin;
-	TransactionId xmax;
-	uint32		xcnt;
-	int32		subxcnt;
-	bool		suboverflowed;
-	bool		recovery;
-	TransactionId *xip;
-	TransactionId *subxip;
+	EcsSnapshotKey snapkey;		/* arrays in keycxt */
 	int			nslots;
 	NameSpirit	slots[NAME_CACHE_SLOTS];
 } NameCache;
@@ -322,9 +314,9 @@ pick(const NameSpirit *s, int t, double u)
  * (true too when the table cannot be found: then no caching).
  */
 static bool
-rls_applies(Oid nsp, const char *relname)
+rls_applies(const char *relname)
 {
-	Oid			relid = OidIsValid(nsp) ? get_relname_relid(relname, nsp) : InvalidOid;
+	Oid			relid = ecs_table_oid(relname);
 
 	return !OidIsValid(relid) ||
 		check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED;
@@ -334,17 +326,8 @@ rls_applies(Oid nsp, const char *relname)
 static bool
 cache_key_matches(NameCache *c, Snapshot snap, Oid userid, bool rls, bool own_xid)
 {
-	if (!c->valid || c->userid != userid || c->rls != rls)
-		return false;
-	if (c->xmin != snap->xmin || c->xmax != snap->xmax ||
-		c->xcnt != snap->xcnt || c->subxcnt != snap->subxcnt ||
-		c->suboverflowed != snap->suboverflowed ||
-		c->recovery != snap->takenDuringRecovery)
-		return false;
-	if (c->xcnt > 0 && memcmp(c->xip, snap->xip, sizeof(TransactionId) * c->xcnt) != 0)
-		return false;
-	if (c->subxcnt > 0 &&
-		memcmp(c->subxip, snap->subxip, sizeof(TransactionId) * c->subxcnt) != 0)
+	if (!c->valid || c->userid != userid || c->rls != rls ||
+		!ecs_snapshot_key_matches(&c->snapkey, snap))
 		return false;
 	if (rls && c->stmt_start != GetCurrentStatementStartTimestamp())
 		return false;
@@ -362,7 +345,7 @@ cache_key_matches(NameCache *c, Snapshot snap, Oid userid, bool rls, bool own_xi
  * when row-level security applies to neither table (the caller checks).
  */
 static int
-naming_versions(Oid nsp, Snapshot snap, Oid userid, MemoryContext cxt, NameRowVersion **out)
+naming_versions(Snapshot snap, Oid userid, MemoryContext cxt, NameRowVersion **out)
 {
 	static const char *const rels[2] = {"naming_spirits", "naming_components"};
 	int			n = 0,
@@ -372,7 +355,7 @@ naming_versions(Oid nsp, Snapshot snap, Oid userid, MemoryContext cxt, NameRowVe
 
 	for (r = 0; r < 2; r++)
 	{
-		Oid			relid = OidIsValid(nsp) ? get_relname_relid(rels[r], nsp) : InvalidOid;
+		Oid			relid = ecs_table_oid(rels[r]);
 		Relation	rel;
 		TableScanDesc scan;
 		HeapTuple	tup;
@@ -439,18 +422,7 @@ cache_set_key(NameCache *c, Snapshot snap, Oid userid, bool rls, bool own_xid)
 	c->lxid = (own_xid || rls) ? ECS_MY_LXID : InvalidLocalTransactionId;
 	c->stmt_start = GetCurrentStatementStartTimestamp();
 	c->curcid = snap->curcid;
-	c->xmin = snap->xmin;
-	c->xmax = snap->xmax;
-	c->xcnt = snap->xcnt;
-	c->subxcnt = snap->subxcnt;
-	c->suboverflowed = snap->suboverflowed;
-	c->recovery = snap->takenDuringRecovery;
-	c->xip = MemoryContextAlloc(c->keycxt, sizeof(TransactionId) * Max(c->xcnt, 1));
-	if (c->xcnt > 0)
-		memcpy(c->xip, snap->xip, sizeof(TransactionId) * c->xcnt);
-	c->subxip = MemoryContextAlloc(c->keycxt, sizeof(TransactionId) * Max(c->subxcnt, 1));
-	if (c->subxcnt > 0)
-		memcpy(c->subxip, snap->subxip, sizeof(TransactionId) * c->subxcnt);
+	ecs_snapshot_key_set(&c->snapkey, snap, c->keycxt);
 	c->valid = true;
 }
 
@@ -469,7 +441,7 @@ current_cache(void)
 	Oid			userid = GetUserId();
 	bool		own_xid = TransactionIdIsValid(GetTopTransactionIdIfAny());
 	bool		rls;
-	Oid			nsp;
+	bool		mvcc;
 	NameRowVersion *v = NULL;
 	int			nv = -1;
 
@@ -483,34 +455,25 @@ current_cache(void)
 		c->nversions = -1;
 		name_cache = c;
 	}
-	nsp = get_namespace_oid("ecs", true);
-	rls = rls_applies(nsp, "naming_spirits") || rls_applies(nsp, "naming_components");
+	rls = rls_applies("naming_spirits") || rls_applies("naming_components");
+	mvcc = snap != NULL && snap->snapshot_type == SNAPSHOT_MVCC;
 
-	if (snap != NULL && snap->snapshot_type == SNAPSHOT_MVCC &&
-		cache_key_matches(c, snap, userid, rls, own_xid))
+	if (mvcc && cache_key_matches(c, snap, userid, rls, own_xid))
 		return c;
-
-	if (snap == NULL || snap->snapshot_type != SNAPSHOT_MVCC)
-	{
-		MemoryContextReset(c->cxt);
-		c->nslots = 0;
-		c->valid = false;
-		return c;
-	}
-	if (!rls)
-		nv = naming_versions(nsp, snap, userid, CurrentMemoryContext, &v);
+	if (mvcc && !rls)
+		nv = naming_versions(snap, userid, CurrentMemoryContext, &v);
 	if (nv >= 0 && c->valid && c->userid == userid && !c->rls &&
 		versions_equal(c->versions, c->nversions, v, nv))
-	{
 		elog(DEBUG2, "name parts: kept (%d row versions unchanged)", nv);
-		cache_set_key(c, snap, userid, rls, own_xid);
-	}
 	else
 	{
 		MemoryContextReset(c->cxt);
 		c->nslots = 0;
-		cache_set_key(c, snap, userid, rls, own_xid);
+		c->valid = false;
 	}
+	if (!mvcc)
+		return c;
+	cache_set_key(c, snap, userid, rls, own_xid);
 	if (nv >= 0)
 	{
 		c->versions = MemoryContextAlloc(c->keycxt, sizeof(NameRowVersion) * Max(nv, 1));

@@ -36,7 +36,6 @@
 
 #include "access/htup_details.h"
 #include "access/xact.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/tuptable.h"
@@ -80,12 +79,10 @@ ecs_catalog_size(void)
 
 /*
  * The catalog size of the last row checked, and when it holds: the same
- * user, local transaction and command id, and a snapshot with the same
- * xmin, xmax and count of completed transactions (PostgreSQL 14+: two
- * snapshots built with no transaction completing in between see the same
- * transactions as committed), so the same rows of ecs.trait_catalog; no
- * row-level security on it.  The rows of one INSERT or UPDATE statement
- * share all of these: one count per statement, not per row.
+ * user, local transaction and command id, and a snapshot that sees the same
+ * transactions as committed (EcsSnapshotKey), so the same rows of
+ * ecs.trait_catalog; no row-level security on it.  The rows of one INSERT
+ * or UPDATE statement share all of these: one count per statement.
  */
 static struct
 {
@@ -93,72 +90,50 @@ static struct
 	Oid			userid;
 	LocalTransactionId lxid;
 	CommandId	curcid;
-	uint64		completions;
-	TransactionId xmin;
-	TransactionId xmax;
+	EcsSnapshotKey snapkey;		/* arrays in cxt */
+	MemoryContext cxt;
 	int			ntraits;
 } catalog_size_memo;
 
-/* the memo's key for the active snapshot; false when it cannot be kept */
-static bool
-catalog_size_key(Snapshot *snap_out)
-{
-#if PG_VERSION_NUM >= 140000
-	Snapshot	snap = ActiveSnapshotSet() ? GetActiveSnapshot() : NULL;
-	Oid			nsp,
-				relid;
-
-	if (snap == NULL || snap->snapshot_type != SNAPSHOT_MVCC ||
-		snap->snapXactCompletionCount == 0)
-		return false;
-	nsp = get_namespace_oid("ecs", true);
-	relid = OidIsValid(nsp) ? get_relname_relid("trait_catalog", nsp) : InvalidOid;
-	if (!OidIsValid(relid) || check_enable_rls(relid, InvalidOid, true) != RLS_NONE)
-		return false;
-	*snap_out = snap;
-	return true;
-#else
-	return false;
-#endif
-}
-
-/* ecs_catalog_size() for a row of the trigger: from the memo when it holds */
+/*
+ * ecs_catalog_size() for a row of the trigger: from the memo when its key
+ * holds, else counted (and memoised when row-level security does not apply
+ * to the catalog: looked up only then, since it cannot change while the key
+ * holds).
+ */
 static int
 catalog_size_for_row(void)
 {
-	Snapshot	snap = NULL;
-	bool		keyed = catalog_size_key(&snap);
+	Snapshot	snap = ActiveSnapshotSet() ? GetActiveSnapshot() : NULL;
+	bool		mvcc = snap != NULL && snap->snapshot_type == SNAPSHOT_MVCC;
+	Oid			relid;
 	int			n;
 
-#if PG_VERSION_NUM >= 140000
-	if (keyed && catalog_size_memo.valid &&
+	if (mvcc && catalog_size_memo.valid &&
 		catalog_size_memo.userid == GetUserId() &&
 		catalog_size_memo.lxid == ECS_MY_LXID &&
 		catalog_size_memo.curcid == snap->curcid &&
-		catalog_size_memo.completions == snap->snapXactCompletionCount &&
-		catalog_size_memo.xmin == snap->xmin &&
-		catalog_size_memo.xmax == snap->xmax)
-	{
+		ecs_snapshot_key_matches(&catalog_size_memo.snapkey, snap))
 		return catalog_size_memo.ntraits;
-	}
-#endif
+
 	SPI_connect();
 	n = ecs_catalog_size();
 	SPI_finish();
 	catalog_size_memo.valid = false;
-#if PG_VERSION_NUM >= 140000
-	if (keyed)
+	relid = ecs_table_oid("trait_catalog");
+	if (mvcc && OidIsValid(relid) && check_enable_rls(relid, InvalidOid, true) == RLS_NONE)
 	{
+		if (catalog_size_memo.cxt == NULL)
+			catalog_size_memo.cxt = AllocSetContextCreate(TopMemoryContext, "ecs catalog size",
+														  ALLOCSET_SMALL_SIZES);
+		MemoryContextReset(catalog_size_memo.cxt);
 		catalog_size_memo.userid = GetUserId();
 		catalog_size_memo.lxid = ECS_MY_LXID;
 		catalog_size_memo.curcid = snap->curcid;
-		catalog_size_memo.completions = snap->snapXactCompletionCount;
-		catalog_size_memo.xmin = snap->xmin;
-		catalog_size_memo.xmax = snap->xmax;
+		ecs_snapshot_key_set(&catalog_size_memo.snapkey, snap, catalog_size_memo.cxt);
 		catalog_size_memo.ntraits = n;
 		catalog_size_memo.valid = true;
 	}
-#endif
 	return n;
 }
 
