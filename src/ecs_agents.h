@@ -18,6 +18,8 @@
 
 #include "postgres.h"
 
+#include <math.h>
+
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "storage/itemptr.h"
@@ -252,9 +254,8 @@ ecs_weighted_l1(const double *target, const double *weight, const float4 *b, int
 
 	for (t = 0; t < n; t++)
 	{
-		double		d = target[t] - (double) b[t];
-
-		sum += weight[t] * (d < 0 ? -d : d);
+		/* fabs, not a branch: signs are unpredictable; the same sums */
+		sum += weight[t] * fabs(target[t] - (double) b[t]);
 	}
 	return sum;
 }
@@ -278,6 +279,7 @@ extern void ecs_pedigree_load_known(EcsPedigree *ped, char **ids, char **p1, cha
 extern void ecs_pedigree_load_all(EcsPedigree *ped);
 extern int	ecs_pedigree_find(EcsPedigree *ped, const char *id);
 extern bool ecs_pedigree_is_seed(EcsPedigree *ped, const char *id);
+extern bool ecs_pedigree_node_is_seed(EcsPedigree *ped, int x);
 extern bool ecs_pedigree_may_relate(EcsPedigree *ped, int a, int b);
 extern double ecs_pedigree_kinship(EcsPedigree *ped, int a, int b);
 extern const int32 *ecs_pedigree_sig(EcsPedigree *ped, int x, int *n);
