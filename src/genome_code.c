@@ -245,17 +245,44 @@ below_scalar(const EcsGenomeQuery *q, const uint8 *codes, int n, uint32 cut,
 }
 
 #ifdef ECS_HAVE_AVX2_KERNEL
-/* two entries of 16 codes per register; eight entries per turn */
+/*
+ * The bounds of eight entries, in order: rows[0..8) point at their codes.
+ * Two entries of 16 codes per register.
+ */
 __attribute__((target("avx2")))
-static int
-below_avx2(const EcsGenomeQuery *q, const uint8 *codes, int n, uint32 cut,
-		   uint32 *out, uint16 *idx)
+static inline __m256i
+bounds8_avx2(const EcsGenomeQuery *q, const uint8 *const *rows)
 {
 	__m256i		tq = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *) q->tq));
 	__m256i		wq = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *) q->wq));
 	__m256i		one8 = _mm256_set1_epi8(1);
 	__m256i		one16 = _mm256_set1_epi16(1);
 	__m256i		order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+	__m256i		s[4];
+	int			j;
+
+	for (j = 0; j < 4; j++)
+	{
+		__m256i		c = _mm256_loadu2_m128i((const __m128i *) rows[2 * j + 1],
+											(const __m128i *) rows[2 * j]);
+		__m256i		d = _mm256_sub_epi8(_mm256_max_epu8(c, tq), _mm256_min_epu8(c, tq));
+
+		d = _mm256_subs_epu8(d, one8);
+		s[j] = _mm256_madd_epi16(_mm256_maddubs_epi16(d, wq), one16);
+	}
+	/* lane 0 holds entries 0, 2, ..; lane 1 entries 1, 3, .. */
+	s[0] = _mm256_hadd_epi32(s[0], s[1]);
+	s[2] = _mm256_hadd_epi32(s[2], s[3]);
+	s[0] = _mm256_hadd_epi32(s[0], s[2]);
+	return _mm256_permutevar8x32_epi32(s[0], order);
+}
+
+/* eight entries per turn */
+__attribute__((target("avx2")))
+static int
+below_avx2(const EcsGenomeQuery *q, const uint8 *codes, int n, uint32 cut,
+		   uint32 *out, uint16 *idx)
+{
 	/* bounds are below 2^31: a signed compare with cut clamped is exact */
 	__m256i		cutv = _mm256_set1_epi32((int32) Min(cut, (uint32) PG_INT32_MAX));
 	int			i = 0,
@@ -263,28 +290,28 @@ below_avx2(const EcsGenomeQuery *q, const uint8 *codes, int n, uint32 cut,
 
 	for (; i + 8 <= n; i += 8)
 	{
-		__m256i		s[4];
+		const uint8 *rows[8];
+		__m256i		b8;
 		uint32		bounds[8];
 		unsigned int mask;
 		int			j;
 
-		for (j = 0; j < 4; j++)
-		{
-			__m256i		c = _mm256_loadu_si256((const __m256i *) (codes + (Size) (i + 2 * j) * ECS_GI_CODES));
-			__m256i		d = _mm256_sub_epi8(_mm256_max_epu8(c, tq), _mm256_min_epu8(c, tq));
-
-			d = _mm256_subs_epu8(d, one8);
-			s[j] = _mm256_madd_epi16(_mm256_maddubs_epi16(d, wq), one16);
-		}
-		/* lane 0 holds entries i, i+2, ..; lane 1 entries i+1, i+3, .. */
-		s[0] = _mm256_hadd_epi32(s[0], s[1]);
-		s[2] = _mm256_hadd_epi32(s[2], s[3]);
-		s[0] = _mm256_hadd_epi32(s[0], s[2]);
-		s[0] = _mm256_permutevar8x32_epi32(s[0], order);
-		mask = ~(unsigned int) _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(s[0], cutv))) & 0xFF;
+		for (j = 0; j < 8; j++)
+			rows[j] = codes + (Size) (i + j) * ECS_GI_CODES;
+		b8 = bounds8_avx2(q, rows);
+		mask = ~(unsigned int) _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(b8, cutv))) & 0xFF;
 		if (mask == 0)
 			continue;
-		_mm256_storeu_si256((__m256i *) bounds, s[0]);
+		if (mask == 0xFF)
+		{
+			/* all eight (every entry, for the first chunk of a scan) */
+			_mm256_storeu_si256((__m256i *) (out + m), b8);
+			for (j = 0; j < 8; j++)
+				idx[m + j] = (uint16) (i + j);
+			m += 8;
+			continue;
+		}
+		_mm256_storeu_si256((__m256i *) bounds, b8);
 		while (mask)
 		{
 			int			b = __builtin_ctz(mask);
@@ -405,6 +432,7 @@ fast_below_avx2(const EcsGenomeQuery *q, const EcsGenomeFastLut *lut, const uint
 					shi;
 		uint32		mask;
 
+#pragma GCC unroll 8
 		for (p = 0; p < ECS_GI_CODES / 2; p++)
 		{
 			__m256i		x = _mm256_loadu_si256((const __m256i *) (blk + 32 * p));
@@ -435,16 +463,27 @@ fast_below_avx2(const EcsGenomeQuery *q, const EcsGenomeFastLut *lut, const uint
 	 * The survivors' byte codes, read after the whole range was filtered:
 	 * they are scattered, and the prefetches above overlap their misses.
 	 */
-	for (j = 0; j < nsurv; j++)
+	for (j = 0; j < nsurv; j += 8)
 	{
-		int			i = idx[j];
-		uint32		s = bound_one(q, codes + (Size) i * ECS_GI_CODES);
+		const uint8 *rows[8];
+		uint32		bounds[8];
+		uint16		slot[8];
+		int			r,
+					nr = Min(8, nsurv - j);
 
-		if (s <= cut)
+		/* (a short last group repeats its last entry) */
+		for (r = 0; r < 8; r++)
 		{
-			out[m] = s;
-			idx[m++] = (uint16) i;
+			slot[r] = idx[j + Min(r, nr - 1)];
+			rows[r] = codes + (Size) slot[r] * ECS_GI_CODES;
 		}
+		_mm256_storeu_si256((__m256i *) bounds, bounds8_avx2(q, rows));
+		for (r = 0; r < nr; r++)
+			if (bounds[r] <= cut)
+			{
+				out[m] = bounds[r];
+				idx[m++] = slot[r];
+			}
 	}
 	return m;
 }
