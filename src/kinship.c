@@ -65,7 +65,7 @@ typedef struct PedNode
 	bool		loaded;			/* its row was read (visible to the caller) */
 	int32		reach;			/* ancestors loaded this many generations up */
 	int32		nsig;			/* S-set size, -1 until computed */
-	int32	   *sig;			/* sorted S-set */
+	int32	   *sig;			/* S-set, in BFS order */
 } PedNode;
 
 struct EcsPedigree
@@ -83,6 +83,10 @@ struct EcsPedigree
 	int32		stamp;
 	int32	   *queue;
 	int32	   *qdepth;
+	/* S-set of node marked (-1: none) has mark[] == mark_stamp, sized cap */
+	int32	   *mark;
+	int32		mark_stamp;
+	int32		marked;
 	/* whether the loaded graph is free of cycles: -1 unknown, 0 no, 1 yes */
 	int			acyclic;
 };
@@ -128,6 +132,8 @@ ecs_pedigree_create(MemoryContext cxt, int depth)
 	ped->local = MemoryContextAlloc(pcxt, sizeof(int32) * ped->cap);
 	ped->queue = MemoryContextAlloc(pcxt, sizeof(int32) * ped->cap);
 	ped->qdepth = MemoryContextAlloc(pcxt, sizeof(int32) * ped->cap);
+	ped->mark = MemoryContextAllocZero(pcxt, sizeof(int32) * ped->cap);
+	ped->marked = -1;
 	return ped;
 }
 
@@ -147,6 +153,8 @@ cover_ids(EcsPedigree *ped)
 		ped->local = repalloc_huge(ped->local, sizeof(int32) * (Size) newcap);
 		ped->queue = repalloc_huge(ped->queue, sizeof(int32) * (Size) newcap);
 		ped->qdepth = repalloc_huge(ped->qdepth, sizeof(int32) * (Size) newcap);
+		ped->mark = repalloc_huge(ped->mark, sizeof(int32) * (Size) newcap);
+		memset(ped->mark + ped->cap, 0, sizeof(int32) * (newcap - ped->cap));
 		memset(ped->seen_a + ped->cap, 0, sizeof(int32) * (newcap - ped->cap));
 		memset(ped->seen_b + ped->cap, 0, sizeof(int32) * (newcap - ped->cap));
 		ped->cap = newcap;
@@ -189,7 +197,14 @@ ecs_pedigree_is_seed(EcsPedigree *ped, const char *id)
 {
 	int			x = ecs_pedigree_find(ped, id);
 
-	return x >= 0 && ped->nodes[x].reach >= ped->depth;
+	return x >= 0 && ecs_pedigree_node_is_seed(ped, x);
+}
+
+/* the same for the loaded node x */
+bool
+ecs_pedigree_node_is_seed(EcsPedigree *ped, int x)
+{
+	return ped->nodes[x].reach >= ped->depth;
 }
 
 /*
@@ -366,6 +381,8 @@ bfs_up(EcsPedigree *ped, int start, int32 *seen, bool with_parents)
 
 			if (p < 0 || seen[p] == ped->stamp)
 				continue;
+			/* its node is read when dequeued: start the miss now */
+			__builtin_prefetch(&ped->nodes[p]);
 			seen[p] = ped->stamp;
 			ped->queue[tail] = p;
 			ped->qdepth[tail++] = dx + 1;
@@ -374,14 +391,6 @@ bfs_up(EcsPedigree *ped, int start, int32 *seen, bool with_parents)
 	return tail;
 }
 
-static int
-cmp_int32(const void *a, const void *b)
-{
-	int32		x = *(const int32 *) a;
-	int32		y = *(const int32 *) b;
-
-	return (x > y) - (x < y);
-}
 
 /*
  * ecs_topo_order
@@ -518,20 +527,20 @@ compute_sig(EcsPedigree *ped, int x)
 		MemoryContextSwitchTo(oldcxt);
 		MemoryContextDelete(scratch);
 	}
-	qsort(nd->sig, n, sizeof(int32), cmp_int32);
 }
 
 /*
  * ecs_pedigree_may_relate
- *		False only when phi(a, b) is certainly 0 (disjoint S-sets).
+ *		False only when phi(a, b) is certainly 0 (disjoint S-sets).  The
+ *		S-set of a stays marked for the next call with the same a (a search
+ *		tests one agent against many candidates).
  */
 bool
 ecs_pedigree_may_relate(EcsPedigree *ped, int a, int b)
 {
 	PedNode    *na,
 			   *nb;
-	int			i = 0,
-				j = 0;
+	int			i;
 
 	if (a == b)
 		return true;
@@ -541,22 +550,28 @@ ecs_pedigree_may_relate(EcsPedigree *ped, int a, int b)
 		compute_sig(ped, b);
 	na = &ped->nodes[a];
 	nb = &ped->nodes[b];
-	while (i < na->nsig && j < nb->nsig)
+	if (ped->marked != a)
 	{
-		if (na->sig[i] == nb->sig[j])
-			return true;
-		if (na->sig[i] < nb->sig[j])
-			i++;
-		else
-			j++;
+		if (ped->mark_stamp == PG_INT32_MAX)
+		{
+			memset(ped->mark, 0, sizeof(int32) * ped->cap);
+			ped->mark_stamp = 0;
+		}
+		ped->mark_stamp++;
+		for (i = 0; i < na->nsig; i++)
+			ped->mark[na->sig[i]] = ped->mark_stamp;
+		ped->marked = a;
 	}
+	for (i = 0; i < nb->nsig; i++)
+		if (ped->mark[nb->sig[i]] == ped->mark_stamp)
+			return true;
 	return false;
 }
 
 /*
  * ecs_pedigree_sig
- *		The S-set of loaded node x (see the filter above) as a sorted array
- *		of node indexes, computed on first use (with the cycle check of
+ *		The S-set of loaded node x (see the filter above) as an array of
+ *		node indexes (unordered), computed on first use (with the cycle check of
  *		x's own members); *n receives its length.  Owned by the pedigree.
  */
 const int32 *
