@@ -288,16 +288,26 @@ SET LOCAL ecs_agents.max_relatedness = 0;
 SELECT count(*) AS mates_when_nobody_is_eligible FROM ecs_find_mates(:'cur_id', 5);
 RESET ecs_agents.max_relatedness;
 SELECT count(*) AS mates_otherwise FROM ecs_find_mates(:'cur_id', 5);
--- the batch bounds this population's later chunks with the fast scan:
--- the same mates as one call per agent, for 30 of the founders
+-- the batch bounds this population's later chunks with the fast scan, and
+-- scans for each agent only the rows of the other sex and of none (its
+-- packed population is ordered by sex): the same mates as one call per
+-- agent, for 30 of the founders and 10 of those whose sex is then unset
+UPDATE ecs.agents SET sex = NULL WHERE agent_id LIKE 'cur%' AND substr(agent_id, 4)::int % 17 = 0;
 CREATE TEMP TABLE cur_some AS
-SELECT agent_id::text AS a FROM ecs.agents WHERE agent_id LIKE 'cur%' ORDER BY agent_id LIMIT 30;
+(SELECT agent_id::text AS a FROM ecs.agents WHERE agent_id LIKE 'cur%' ORDER BY agent_id LIMIT 30)
+UNION
+(SELECT agent_id::text FROM ecs.agents WHERE agent_id LIKE 'cur%' AND sex IS NULL ORDER BY agent_id LIMIT 10);
+SELECT count(*) FILTER (WHERE s.sex = 'female') >= 5 AS female_searchers,
+       count(*) FILTER (WHERE s.sex = 'male') >= 5 AS male_searchers,
+       count(*) FILTER (WHERE s.sex IS NULL) = 10 AS searchers_without_sex
+  FROM cur_some c JOIN ecs.agents s ON s.agent_id = c.a;
 CREATE TEMP TABLE cur_batch AS
 SELECT agent_id::text AS a, mate_id::text AS m, score, rank
   FROM ecs_find_mates_batch(ARRAY(SELECT a FROM cur_some), 5);
 CREATE TEMP TABLE cur_single AS
 SELECT c.a, f.mate_id::text AS m, f.score, f.rank FROM cur_some c, LATERAL ecs_find_mates(c.a, 5) f;
-SELECT (SELECT count(*) FROM cur_batch) AS batch_rows,
+SELECT (SELECT count(*) FROM cur_batch) = 5 * (SELECT count(*) FROM cur_some) AS five_each,
+       (SELECT count(*) > 0 FROM cur_batch b JOIN ecs.agents m ON m.agent_id = b.m WHERE m.sex IS NULL) AS mates_without_sex,
        (SELECT count(*) FROM ((TABLE cur_batch EXCEPT TABLE cur_single)
                               UNION ALL (TABLE cur_single EXCEPT TABLE cur_batch)) d) AS differences;
 ROLLBACK;

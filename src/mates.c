@@ -54,7 +54,8 @@
  * Memory: a single search holds one round of candidates (k + a margin,
  * growing only while related candidates crowd the top, at most 4096 per
  * query or cursor chunk) and their pedigree; the packed array holds
- * (91 + 4 * traits rounded up to 8) bytes per active agent, plus the pedigree of the agents searched for and
+ * (95 + 4 * traits rounded up to 8) bytes per active agent and its id hash
+ * table about 100 more, plus the pedigree of the agents searched for and
  * their candidates; batch lists are bounded to 262144 candidates at once.
  * When the batch or the pairing reads the whole pedigree instead of walking
  * it (pedigree_load_searched: n searches of k mates, when
@@ -68,6 +69,12 @@
 
 /* candidates listed beyond k on the first pass */
 #define MATES_MARGIN		8
+/*
+ * the same for the batch searches: a list costs a scan whose survivors
+ * grow with its length, and at 100,000 agents fewer than 1% of searches
+ * need a second scan with this margin (21% with a margin of 1)
+ */
+#define MATES_BATCH_MARGIN	3
 /* most candidates one round of a single search reads */
 #define MATES_MAX_FETCH		4096
 /* most candidates listed at once by the batch searches (memory bound) */
@@ -83,6 +90,7 @@ typedef struct Candidate
 	double		relatedness;
 	double		l1;				/* weighted L1 distance behind trait */
 	int32		ped;			/* pedigree index, -1 until loaded */
+	int32		row;			/* population row (batch lists), else -1 */
 	char	   *p1;				/* parents ("" for none) while a round of */
 	char	   *p2;				/* ecs_find_mates is read; else NULL */
 } Candidate;
@@ -370,6 +378,7 @@ read_candidates(Candidate *list, bool *exhausted, MemoryContext cxt)
 		/* 1 - distance: ecs_score_from_l1() bit for bit */
 		c->trait = 1.0 - DatumGetFloat8(d);
 		c->ped = -1;
+		c->row = -1;
 		text_to_cstring_buffer(DatumGetTextPP(SPI_getbinval(SPI_tuptable->vals[r],
 															SPI_tuptable->tupdesc, 1, &isnull)),
 							   c->id, sizeof(c->id));
@@ -628,6 +637,9 @@ typedef struct Population
 	int		   *nocode;			/* their positions (always scored exactly) */
 	bool	   *coded;			/* n: has codes (else its codes are zero) */
 	HTAB	   *index;			/* id -> position */
+	int32	   *pedidx;			/* n: pedigree index once found, else -1 */
+	int			fend;			/* rows [0, fend) are 'f' */
+	int			mstart;			/* rows [mstart, n) are 'm'; between, neither */
 } Population;
 
 /* agents bounded per kernel call (slot numbers are 16-bit; whole fast-scan blocks) */
@@ -644,6 +656,96 @@ typedef struct PopSlot
 	char		key[ECS_AGENT_ID_MAX + 1];
 	int32		idx;
 } PopSlot;
+
+/* exchange rows i and j of every per-agent array but the fast codes */
+static void
+population_swap(Population *pop, int i, int j, float4 *gtmp)
+{
+	char		idtmp[ECS_AGENT_ID_MAX + 1];
+	uint8		ctmp[ECS_GI_CODES];
+	Size		gsz = sizeof(float4) * pop->stride;
+	char		c;
+	bool		b;
+
+	if (i == j)
+		return;
+	memcpy(idtmp, POP_ID(pop, i), sizeof(idtmp));
+	memcpy(POP_ID(pop, i), POP_ID(pop, j), sizeof(idtmp));
+	memcpy(POP_ID(pop, j), idtmp, sizeof(idtmp));
+	memcpy(gtmp, pop->genome + (Size) i * pop->stride, gsz);
+	memcpy(pop->genome + (Size) i * pop->stride, pop->genome + (Size) j * pop->stride, gsz);
+	memcpy(pop->genome + (Size) j * pop->stride, gtmp, gsz);
+	memcpy(ctmp, pop->codes + (Size) i * ECS_GI_CODES, ECS_GI_CODES);
+	memcpy(pop->codes + (Size) i * ECS_GI_CODES, pop->codes + (Size) j * ECS_GI_CODES, ECS_GI_CODES);
+	memcpy(pop->codes + (Size) j * ECS_GI_CODES, ctmp, ECS_GI_CODES);
+	c = pop->sex[i];
+	pop->sex[i] = pop->sex[j];
+	pop->sex[j] = c;
+	b = pop->coded[i];
+	pop->coded[i] = pop->coded[j];
+	pop->coded[j] = b;
+}
+
+/*
+ * population_partition
+ *		Order the rows by sex, 'f' first and 'm' last (a three-way
+ *		partition, in place), and list the rows without codes.  A search
+ *		for a mate of one sex then scans one contiguous range: half the
+ *		population's codes (population_range).  Row order decides nothing
+ *		but pruning: every path breaks ties by id.
+ */
+static void
+population_partition(Population *pop)
+{
+	float4	   *gtmp = palloc(sizeof(float4) * pop->stride);
+	int			lo = 0,
+				mid = 0,
+				hi = pop->n;
+	int			i;
+
+	while (mid < hi)
+	{
+		if ((mid & 1023) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (pop->sex[mid] == 'f')
+			population_swap(pop, lo++, mid++, gtmp);
+		else if (pop->sex[mid] == 'm')
+			population_swap(pop, mid, --hi, gtmp);
+		else
+			mid++;
+	}
+	pop->fend = lo;
+	pop->mstart = hi;
+	pfree(gtmp);
+	pop->nnocode = 0;
+	for (i = 0; i < pop->n; i++)
+		if (!pop->coded[i])
+		{
+			if (pop->nnocode >= 16 && (pop->nnocode & (pop->nnocode - 1)) == 0)
+				pop->nocode = repalloc_huge(pop->nocode, sizeof(int) * (Size) pop->nnocode * 2);
+			pop->nocode[pop->nnocode++] = i;
+		}
+}
+
+/*
+ * population_range
+ *		The rows [*lo, *hi) a search for a mate of an agent of this sex
+ *		scans: past the 'f' rows for 'f', before the 'm' rows for 'm', all
+ *		otherwise.  *lo is a multiple of ECS_GI_FAST_ROWS (fast-scan blocks
+ *		start there), so the range may hold up to ECS_GI_FAST_ROWS - 1 rows
+ *		of the agent's own sex at each end; the scan skips them as it skips
+ *		any agent of the same sex.
+ */
+static void
+population_range(const Population *pop, char sex, int *lo, int *hi)
+{
+	*lo = 0;
+	*hi = pop->n;
+	if (sex == 'f')
+		*lo = pop->fend - pop->fend % ECS_GI_FAST_ROWS;
+	else if (sex == 'm')
+		*hi = pop->mstart;
+}
 
 /* connected to SPI; result in cxt */
 static Population *
@@ -712,17 +814,14 @@ population_load(const EcsCatalog *cat, MemoryContext cxt)
 				   sizeof(float4) * cat->ntraits);
 			pop->coded[pop->n] = ecs_genome_encode_values(g, cat->ntraits,
 														  pop->codes + (Size) pop->n * ECS_GI_CODES);
-			if (!pop->coded[pop->n])
-			{
-				if (pop->nnocode >= 16 && (pop->nnocode & (pop->nnocode - 1)) == 0)
-					pop->nocode = repalloc_huge(pop->nocode, sizeof(int) * (Size) pop->nnocode * 2);
-				pop->nocode[pop->nnocode++] = pop->n;
-			}
 			pop->n++;
 		}
 		SPI_freetuptable(SPI_tuptable);
 	}
 	SPI_cursor_close(portal);
+	population_partition(pop);
+	pop->pedidx = MemoryContextAllocHuge(cxt, sizeof(int32) * (Size) Max(pop->n, 1));
+	memset(pop->pedidx, 0xFF, sizeof(int32) * (Size) Max(pop->n, 1));	/* -1 */
 
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = ECS_AGENT_ID_MAX + 1;
@@ -774,9 +873,9 @@ heap_sift_down(Candidate *h, int n, int i)
 	h[i] = x;
 }
 
-/* offer (l1, score, id) to the heap list[0..*n) of at most m */
+/* offer (l1, score, id) of population row row to the heap list[0..*n) of at most m */
 static void
-list_insert(Candidate *list, int *n, int m, double l1, double score, const char *id)
+list_insert(Candidate *list, int *n, int m, double l1, double score, const char *id, int row)
 {
 	Candidate	c;
 	int			i;
@@ -788,6 +887,7 @@ list_insert(Candidate *list, int *n, int m, double l1, double score, const char 
 	c.trait = score;
 	c.l1 = l1;
 	c.ped = -1;
+	c.row = row;
 	if (*n == m)
 	{
 		list[0] = c;
@@ -825,10 +925,14 @@ candidate_rank_cmp(const void *x, const void *y)
  * so scores and ties match every other path bit for bit.  Agents without
  * codes are scored exactly, always.
  *
- * Several agents are scanned together, chunk by chunk (scan_group): a
- * chunk's codes (POP_CHUNK agents, 96 kB) stay in cache while every agent
- * of the group bounds them, instead of each agent streaming the whole
- * population's codes from memory.
+ * Several agents of one sex are scanned together, chunk by chunk
+ * (scan_searches): a chunk's codes (POP_CHUNK agents, 96 kB) stay in cache
+ * while every agent of the group bounds them, instead of each agent
+ * streaming the whole population's codes from memory.  The population is
+ * ordered by sex, so a search reads only the rows of the other sex (and of
+ * none): about half (population_partition).  Until a list is full the
+ * bounds cannot cut; its first SEED_ROWS rows are bounded alone and the
+ * lowest bounds scored first, so the cut is set early (popscan_chunk).
  */
 typedef struct PopScan
 {
@@ -870,48 +974,168 @@ popscan_begin(PopScan *ps, const EcsCatalog *cat, const float4 *g, char sex, int
 	ps->cut = PG_UINT32_MAX;
 }
 
-/* the agents without codes (c = -1), or the chunk of POP_CHUNK agents at c */
-static void
-popscan_chunk(PopScan *ps, const Population *pop, const EcsCatalog *cat, int c,
-			  uint32 *bounds, uint16 *idx)
+/* offer row j of the population, of integer bound b (coded rows) */
+static inline void
+popscan_offer(PopScan *ps, const Population *pop, const EcsCatalog *cat, int j,
+			  bool coded_row, uint32 b)
 {
-	int			nt = cat->ntraits;
+	double		sum;
+
+	/* the cut tightens within a chunk: its first one is unbounded */
+	if ((coded_row && b > ps->cut) || j == ps->self ||
+		(ps->sex && pop->sex[j] && pop->sex[j] == ps->sex) ||
+		(coded_row && !pop->coded[j]))
+		return;
+	sum = ecs_weighted_l1(ps->target, cat->weight, pop->genome + (Size) j * pop->stride,
+						  cat->ntraits);
+	if (ps->n == ps->m && sum > ps->bound)
+		return;
+	list_insert(ps->list, &ps->n, ps->m, sum, ecs_score_from_l1(sum, cat->weight_sum),
+				POP_ID(pop, j), j);
+	if (ps->n == ps->m)
+	{
+		ps->bound = ps->list[0].l1 * (1.0 + 1e-9) + 1e-12;
+		if (ps->l1_per_unit > 0.0)
+			ps->cut = (uint32) Min(floor(ps->bound / ps->l1_per_unit) + 1.0,
+								   (double) PG_UINT32_MAX);
+	}
+}
+
+/* rows bounded without a cut while a list is not full */
+#define SEED_ROWS	512
+StaticAssertDecl(SEED_ROWS % ECS_GI_FAST_ROWS == 0, "seed windows end on a fast-scan block");
+
+/* histogram buckets of seed_bound(): bounds are below 2^18 (genome_code.c) */
+#define SEED_SHIFT	8
+#define SEED_BUCKETS 1024
+
+/*
+ * seed_bound
+ *		A value v such that at least want of bounds[0..n) are <= v and few
+ *		more (a histogram of 256-wide buckets); want <= n.
+ */
+static uint32
+seed_bound(const uint32 *bounds, int n, int want)
+{
+	uint16		hist[SEED_BUCKETS];
+	int			i,
+				sum = 0;
+
+	memset(hist, 0, sizeof(hist));
+	for (i = 0; i < n; i++)
+		hist[Min(bounds[i] >> SEED_SHIFT, SEED_BUCKETS - 1)]++;
+	for (i = 0; i < SEED_BUCKETS - 1; i++)
+	{
+		sum += hist[i];
+		if (sum >= want)
+			return ((uint32) (i + 1) << SEED_SHIFT) - 1;
+	}
+	return PG_UINT32_MAX;
+}
+
+/*
+ * The rows to score are scattered in large arrays: prefetched all at once,
+ * before any is scored, their misses overlap (they were most of a batch's
+ * exact-scoring time).
+ */
+static inline void
+popscan_prefetch(const Population *pop, int j)
+{
+	__builtin_prefetch(pop->genome + (Size) j * pop->stride);
+	__builtin_prefetch(POP_ID(pop, j));
+}
+
+/*
+ * popscan_filter
+ *		The agents of the len rows at c (a multiple of ECS_GI_FAST_ROWS,
+ *		len <= POP_CHUNK) whose bound is within the cut, with their bounds
+ *		(all of them while the list is not full); the genome and id of each
+ *		are prefetched, for popscan_offer_rows.  Returns how many.
+ */
+static int
+popscan_filter(PopScan *ps, const Population *pop, int c, int len, uint32 *bounds, uint16 *idx)
+{
 	int			nb,
 				i;
 
-	if (c < 0)
-		nb = pop->nnocode;
-	else if (ps->cut != PG_UINT32_MAX)
+	if (ps->cut != PG_UINT32_MAX)
 		nb = ecs_genome_fast_below(&ps->q, &ps->lut,
 								   pop->fast + (Size) (c / ECS_GI_FAST_ROWS) * ECS_GI_FAST_BYTES,
 								   pop->codes + (Size) c * ECS_GI_CODES,
-								   Min(POP_CHUNK, pop->n - c), ps->cut, bounds, idx);
+								   len, ps->cut, bounds, idx);
 	else
 		nb = ecs_genome_bounds_below(&ps->q, pop->codes + (Size) c * ECS_GI_CODES,
-									 Min(POP_CHUNK, pop->n - c), ps->cut, bounds, idx);
-	for (i = 0; i < nb; i++)
+									 len, ps->cut, bounds, idx);
+	if (ps->cut != PG_UINT32_MAX)
 	{
-		int			j = c < 0 ? pop->nocode[i] : c + idx[i];
-		double		sum;
-
-		/* the cut tightens within a chunk: its first one is unbounded */
-		if ((c >= 0 && bounds[i] > ps->cut) || j == ps->self ||
-			(ps->sex && pop->sex[j] && pop->sex[j] == ps->sex) ||
-			(c >= 0 && !pop->coded[j]))
-			continue;
-		sum = ecs_weighted_l1(ps->target, cat->weight, pop->genome + (Size) j * pop->stride, nt);
-		if (ps->n == ps->m && sum > ps->bound)
-			continue;
-		list_insert(ps->list, &ps->n, ps->m, sum, ecs_score_from_l1(sum, cat->weight_sum),
-					POP_ID(pop, j));
-		if (ps->n == ps->m)
-		{
-			ps->bound = ps->list[0].l1 * (1.0 + 1e-9) + 1e-12;
-			if (ps->l1_per_unit > 0.0)
-				ps->cut = (uint32) Min(floor(ps->bound / ps->l1_per_unit) + 1.0,
-									   (double) PG_UINT32_MAX);
-		}
+		for (i = 0; i < nb; i++)
+			popscan_prefetch(pop, c + idx[i]);
 	}
+	return nb;
+}
+
+/*
+ * popscan_offer_rows
+ *		Offer the nb rows popscan_filter() returned for the chunk at c.
+ *
+ * While the list is not full, those are every row of the chunk: the ones
+ * of the lowest bounds (twice as many as the list lacks) are offered first,
+ * so that the list fills with good candidates and the cut drops at once;
+ * then the rest, most of which the cut now rules out before any exact
+ * score.
+ */
+static void
+popscan_offer_rows(PopScan *ps, const Population *pop, const EcsCatalog *cat, int c, int nb,
+				   const uint32 *bounds, const uint16 *idx)
+{
+	int			want = 2 * (ps->m - ps->n);
+	bool		seeded = false;
+	uint32		seed = 0;
+	int			i;
+
+	if (ps->n < ps->m && want < nb)
+	{
+		seeded = true;
+		seed = seed_bound(bounds, nb, want);
+		for (i = 0; i < nb; i++)
+			if (bounds[i] <= seed)
+				popscan_prefetch(pop, c + idx[i]);
+		for (i = 0; i < nb; i++)
+			if (bounds[i] <= seed)
+				popscan_offer(ps, pop, cat, c + idx[i], true, bounds[i]);
+	}
+	for (i = 0; i < nb; i++)
+		if ((!seeded || bounds[i] > seed) && bounds[i] <= ps->cut)
+			popscan_offer(ps, pop, cat, c + idx[i], true, bounds[i]);
+}
+
+/*
+ * popscan_chunk
+ *		Offer the agents without codes (c = -1), or the len agents of the
+ *		chunk at c.  While the list is not full, the first SEED_ROWS rows
+ *		are offered alone (every row of them is scored by its bound, no
+ *		cut): the cut they set lets the fast scan bound the rest.
+ */
+static void
+popscan_chunk(PopScan *ps, const Population *pop, const EcsCatalog *cat, int c, int len,
+			  uint32 *bounds, uint16 *idx)
+{
+	int			i;
+
+	if (c < 0)
+	{
+		for (i = 0; i < pop->nnocode; i++)
+			popscan_offer(ps, pop, cat, pop->nocode[i], false, 0);
+		return;
+	}
+	if (ps->cut == PG_UINT32_MAX && len > SEED_ROWS)
+	{
+		popscan_chunk(ps, pop, cat, c, SEED_ROWS, bounds, idx);
+		popscan_chunk(ps, pop, cat, c + SEED_ROWS, len - SEED_ROWS, bounds, idx);
+		return;
+	}
+	popscan_offer_rows(ps, pop, cat, c, popscan_filter(ps, pop, c, len, bounds, idx),
+					   bounds, idx);
 }
 
 /* the list in rank order (trait desc, id asc); returns its length */
@@ -999,45 +1223,87 @@ pedigree_load_searched(EcsPedigree *ped, char **ids, int n, int npop, int k)
 	}
 }
 
+/* the rank of a sex in the population's order: 'f', neither, 'm' */
+static inline int
+sex_class(char sex)
+{
+	return sex == 'f' ? 0 : (sex == 'm' ? 2 : 1);
+}
+
 /*
  * scan_searches
  *		The lists of the pending searches s[first..last] (list allocated,
- *		m set), POP_GROUP agents at a time, chunk by chunk.
+ *		m set), POP_GROUP agents of one sex at a time, chunk by chunk over
+ *		the rows of the other sex (population_range).
  */
 static void
 scan_searches(const Population *pop, const EcsCatalog *cat, Search *s, int first, int last)
 {
 	uint32	   *bounds = palloc(sizeof(uint32) * POP_CHUNK);
 	uint16	   *idx = palloc(sizeof(uint16) * POP_CHUNK);
+	int		   *order = palloc(sizeof(int) * (last - first + 1));
 	PopScan		ps[POP_GROUP];
 	int			who[POP_GROUP];
-	int			i = first;
+	int			norder = 0,
+				cls,
+				i;
 
-	while (i <= last)
+	for (cls = 0; cls < 3; cls++)
+		for (i = first; i <= last; i++)
+			if (!s[i].done && sex_class(s[i].sex) == cls)
+				order[norder++] = i;
+	i = 0;
+	while (i < norder)
 	{
 		int			ng = 0,
 					g,
-					c;
+					c,
+					lo,
+					hi;
+		char		sex = s[order[i]].sex;
 
-		for (; i <= last && ng < POP_GROUP; i++)
+		for (; i < norder && ng < POP_GROUP && s[order[i]].sex == sex; i++)
 		{
-			if (s[i].done)
-				continue;
-			who[ng] = i;
-			popscan_begin(&ps[ng++], cat, s[i].genome, s[i].sex, s[i].self, s[i].list, s[i].m);
+			Search	   *si = &s[order[i]];
+
+			who[ng] = order[i];
+			popscan_begin(&ps[ng++], cat, si->genome, si->sex, si->self, si->list, si->m);
 		}
-		/* c = -1: the agents without codes; then chunks of POP_CHUNK agents */
-		for (c = -1; c < pop->n; c = (c < 0 ? 0 : c + POP_CHUNK))
+		/* the agents without codes; then chunks of POP_CHUNK agents */
+		for (g = 0; g < ng; g++)
+			popscan_chunk(&ps[g], pop, cat, -1, 0, bounds, idx);
+		population_range(pop, sex, &lo, &hi);
+		for (c = lo; c < hi; c += POP_CHUNK)
 		{
 			CHECK_FOR_INTERRUPTS();
 			for (g = 0; g < ng; g++)
-				popscan_chunk(&ps[g], pop, cat, c, bounds, idx);
+				popscan_chunk(&ps[g], pop, cat, c, Min(POP_CHUNK, hi - c), bounds, idx);
 		}
 		for (g = 0; g < ng; g++)
 			s[who[g]].nlist = popscan_end(&ps[g]);
 	}
+	pfree(order);
 	pfree(bounds);
 	pfree(idx);
+}
+
+/*
+ * candidate_ped
+ *		ecs_pedigree_find() for a listed candidate, remembered per population
+ *		row once found (a node, once loaded, stays loaded at that index):
+ *		popular candidates are in many lists.
+ */
+static int
+candidate_ped(Population *pop, EcsPedigree *ped, const Candidate *c)
+{
+	int			x;
+
+	if (c->row >= 0 && pop->pedidx[c->row] >= 0)
+		return pop->pedidx[c->row];
+	x = ecs_pedigree_find(ped, c->id);
+	if (x >= 0 && c->row >= 0)
+		pop->pedidx[c->row] = x;
+	return x;
 }
 
 /*
@@ -1054,7 +1320,7 @@ search_all(Population *pop, const EcsCatalog *cat, EcsPedigree *ped, Search *s, 
 
 	for (i = 0; i < ns; i++)
 	{
-		s[i].m = k + MATES_MARGIN;
+		s[i].m = k + MATES_BATCH_MARGIN;
 		s[i].best = palloc(sizeof(Candidate) * k);
 		s[i].done = false;
 		s[i].list = NULL;
@@ -1118,8 +1384,12 @@ search_all(Population *pop, const EcsCatalog *cat, EcsPedigree *ped, Search *s, 
 				if (s[i].settled)
 					continue;
 				for (j = s[i].loaded; j < Min(s[i].nlist, s[i].loaded + step); j++)
-					if (!ecs_pedigree_is_seed(ped, s[i].list[j].id))
+				{
+					int			x = candidate_ped(pop, ped, &s[i].list[j]);
+
+					if (x < 0 || !ecs_pedigree_node_is_seed(ped, x))
 						ids[nids++] = s[i].list[j].id;
+				}
 			}
 			ecs_pedigree_load(ped, ids, nids);
 			pfree(ids);
@@ -1133,7 +1403,7 @@ search_all(Population *pop, const EcsCatalog *cat, EcsPedigree *ped, Search *s, 
 					continue;
 				to = Min(s[i].nlist, s[i].loaded + step);
 				for (j = s[i].loaded; j < to; j++)
-					s[i].list[j].ped = ecs_pedigree_find(ped, s[i].list[j].id);
+					s[i].list[j].ped = candidate_ped(pop, ped, &s[i].list[j]);
 				if (rerank(ped, s[i].ped, s[i].list, s[i].loaded, to, s[i].best, &s[i].nbest, k))
 					s[i].done = s[i].settled = true;
 				else if (to == s[i].nlist)
@@ -1143,7 +1413,9 @@ search_all(Population *pop, const EcsCatalog *cat, EcsPedigree *ped, Search *s, 
 					if (s[i].nlist < s[i].m || s[i].m >= pop->n)
 						s[i].done = true;
 					else
+					{
 						s[i].m = (int) Min((int64) s[i].m * 4, (int64) pop->n);
+					}
 				}
 				s[i].loaded = to;
 				pending |= !s[i].settled;
@@ -1185,6 +1457,8 @@ ecs_find_mates_batch(PG_FUNCTION_ARGS)
 				i,
 				j;
 	int		   *map;
+	char	  **missing;
+	int			nmissing = 0;
 	EcsCatalog *cat;
 	EcsAgent   *ag;
 	Population *pop;
@@ -1208,23 +1482,46 @@ ecs_find_mates_batch(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	cat = ecs_catalog_load(callcxt);
-	ag = MemoryContextAlloc(callcxt, sizeof(EcsAgent) * nd);
-	ecs_agents_fetch(distinct, nd, cat, callcxt, ag);
-	for (i = 0; i < nd; i++)
-		if (!ag[i].found)
-			ecs_report_unknown_agent(distinct[i]);
 	pop = population_load(cat, callcxt);
-	ped = ecs_pedigree_create(callcxt, ecs_kinship_depth);
-	pedigree_load_searched(ped, distinct, nd, pop->n, k);
+
+	/*
+	 * The agents of the population (active, with a genome of the catalog's
+	 * shape) are read already; the others (inactive or unknown) are fetched.
+	 */
 	s = MemoryContextAllocZero(callcxt, sizeof(Search) * nd);
+	missing = palloc(sizeof(char *) * nd);
 	for (i = 0; i < nd; i++)
 	{
 		PopSlot    *slot = hash_search(pop->index, distinct[i], HASH_FIND, NULL);
 
 		s[i].id = distinct[i];
-		s[i].genome = ag[i].genome;
-		s[i].sex = ag[i].sex;
 		s[i].self = slot ? slot->idx : -1;
+		if (slot)
+		{
+			s[i].genome = pop->genome + (Size) slot->idx * pop->stride;
+			s[i].sex = pop->sex[slot->idx];
+		}
+		else
+			missing[nmissing++] = distinct[i];
+	}
+	if (nmissing > 0)
+	{
+		ag = MemoryContextAlloc(callcxt, sizeof(EcsAgent) * nmissing);
+		ecs_agents_fetch(missing, nmissing, cat, callcxt, ag);
+		for (i = 0, j = 0; i < nd; i++)
+			if (s[i].self < 0)
+			{
+				if (!ag[j].found)
+					ecs_report_unknown_agent(distinct[i]);
+				s[i].genome = ag[j].genome;
+				s[i].sex = ag[j].sex;
+				j++;
+			}
+	}
+	ped = ecs_pedigree_create(callcxt, ecs_kinship_depth);
+	pedigree_load_searched(ped, distinct, nd, pop->n, k);
+	for (i = 0; i < nd; i++)
+	{
 		s[i].ped = ecs_pedigree_find(ped, distinct[i]);
 		if (s[i].ped < 0)
 			ecs_report_unknown_agent(distinct[i]);
