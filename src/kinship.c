@@ -391,7 +391,6 @@ bfs_up(EcsPedigree *ped, int start, int32 *seen, bool with_parents)
 	return tail;
 }
 
-
 /*
  * ecs_topo_order
  *		Kahn's algorithm over n nodes whose parents are p1[i], p2[i] (-1 when
@@ -571,8 +570,9 @@ ecs_pedigree_may_relate(EcsPedigree *ped, int a, int b)
 /*
  * ecs_pedigree_sig
  *		The S-set of loaded node x (see the filter above) as an array of
- *		node indexes (unordered), computed on first use (with the cycle check of
- *		x's own members); *n receives its length.  Owned by the pedigree.
+ *		node indexes (unordered), computed on first use (with the cycle
+ *		check of x's own members); *n receives its length.  Owned by the
+ *		pedigree.
  */
 const int32 *
 ecs_pedigree_sig(EcsPedigree *ped, int x, int *n)

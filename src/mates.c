@@ -1413,9 +1413,7 @@ search_all(Population *pop, const EcsCatalog *cat, EcsPedigree *ped, Search *s, 
 					if (s[i].nlist < s[i].m || s[i].m >= pop->n)
 						s[i].done = true;
 					else
-					{
 						s[i].m = (int) Min((int64) s[i].m * 4, (int64) pop->n);
-					}
 				}
 				s[i].loaded = to;
 				pending |= !s[i].settled;
