@@ -723,7 +723,21 @@ class Bench:
         bt = self.timed("SELECT count(ecs_generate_name('wolf', s)) FROM generate_series(1, 10000) s",
                         [None] * self.reps(3), per=10000)
         b = self.record("generate_name", "10000 names in one query, per name", "ecs", bt)
-        self.section(title, [(a["query"], a, None), (f["query"], f, None), (w["query"], w, None), (b["query"], b, None)],
+        rows = [(a["query"], a, None), (f["query"], f, None), (w["query"], w, None), (b["query"], b, None)]
+        # the same single calls from a C client (pgbench: libpq, one
+        # connection, prepared), whose own cost per call is a few µs where
+        # psycopg's is tens: what a compiled application would see
+        n_pg = self.reps(2000)
+        pg = self.pgbench_latencies("\\set s random(1, 1000000000)\nSELECT ecs_generate_name('wolf', :s);\n", n_pg)
+        pgf = self.pgbench_latencies("\\set s random(1, 1000000000)\nSELECT :s::int;\n", n_pg)
+        for label, v in (("ecs_generate_name('wolf', seed) from pgbench (C client, 1 connection, prepared)", pg),
+                         ("SELECT seed::int from pgbench (the C client's floor)", pgf)):
+            if v:
+                r = self.record("generate_name", label, "ecs" if "ecs_" in label else "baseline",
+                                {"n": len(v), "p50_ms": statistics.median(v), "p95_ms": pct(v, 95),
+                                 "rows": 1, "timeouts": 0, "errors": {}})
+                rows.append((r["query"], r, None))
+        self.section(title, rows,
                      ["%.0f names/s in one query (p50)" % (1000.0 / b["p50_ms"]) if b["p50_ms"] else ""] + cpu_note)
 
     def breed_pairs(self):
@@ -859,6 +873,33 @@ class Bench:
         self.section(title, rows, [])
 
     # -- pgbench -----------------------------------------------------------
+    def pgbench_latencies(self, body, n):
+        """Per-call latencies (ms) of n transactions of the script body from
+        one pgbench client (prepared statements), after 200 untimed ones;
+        [] when pgbench fails."""
+        tmp = tempfile.mkdtemp(prefix="ecs_pgbench.")
+        os.chmod(tmp, 0o777)
+        path = os.path.join(tmp, "script.sql")
+        with open(path, "w") as f:
+            f.write(body)
+        lat = []
+        try:
+            subprocess.run([self.args.pgbench, "-n", "-c", "1", "-t", "200", "-M", "prepared", "-f", path],
+                           cwd=tmp, capture_output=True, text=True)
+            p = subprocess.run([self.args.pgbench, "-n", "-c", "1", "-t", str(n), "-M", "prepared", "-f", path,
+                                "-l", "--log-prefix", os.path.join(tmp, "log")],
+                               cwd=tmp, capture_output=True, text=True)
+            if p.returncode == 0:
+                for fn in glob.glob(os.path.join(tmp, "log*")):
+                    with open(fn) as f:
+                        for line in f:
+                            parts = line.split()
+                            if len(parts) >= 6 and parts[2].isdigit():
+                                lat.append(int(parts[2]) / 1000.0)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return lat
+
     def load_test(self):
         a = self.args
         if a.duration <= 0:
