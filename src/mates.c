@@ -54,7 +54,8 @@
  * Memory: a single search holds one round of candidates (k + a margin,
  * growing only while related candidates crowd the top, at most 4096 per
  * query or cursor chunk) and their pedigree; the packed array holds
- * (95 + 4 * traits rounded up to 8) bytes per active agent and its id hash
+ * (95 + 4 * traits rounded up to 8) bytes per active agent (first sized for
+ * the table's row estimate, at most POP_PRESIZE_MAX rows) and its id hash
  * table about 100 more, plus the pedigree of the agents searched for and
  * their candidates; batch lists are bounded to 262144 candidates at once.
  * When the batch or the pairing reads the whole pedigree instead of walking
@@ -747,78 +748,108 @@ population_range(const Population *pop, char sex, int *lo, int *hi)
 		*hi = pop->mstart;
 }
 
-/* connected to SPI; result in cxt */
+static double agents_reltuples(void);
+
+/* most rows the packed arrays are first sized for (about 150 MB) */
+#define POP_PRESIZE_MAX	(1 << 20)
+
+/* the state of population_load's read */
+typedef struct PopLoad
+{
+	Population *pop;
+	const EcsCatalog *cat;
+	float4	   *gbuf;
+	int			cap;
+} PopLoad;
+
+/* room for cap rows in every per-agent array */
+static void
+population_reserve(Population *pop, int oldcap, int cap)
+{
+	if ((Size) cap > MaxAllocHugeSize / sizeof(float4) / pop->stride ||
+		(Size) cap > MaxAllocHugeSize / (ECS_AGENT_ID_MAX + 1))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many active agents to pack in memory")));
+	if (oldcap == 0)
+	{
+		MemoryContext cxt = GetMemoryChunkContext(pop);
+
+		pop->ids = MemoryContextAllocHuge(cxt, (Size) cap * (ECS_AGENT_ID_MAX + 1));
+		pop->sex = MemoryContextAllocHuge(cxt, cap);
+		pop->genome = MemoryContextAllocHuge(cxt, sizeof(float4) * (Size) cap * pop->stride);
+		pop->codes = MemoryContextAllocHuge(cxt, (Size) cap * ECS_GI_CODES);
+		pop->coded = MemoryContextAllocHuge(cxt, cap);
+		return;
+	}
+	pop->ids = repalloc_huge(pop->ids, (Size) cap * (ECS_AGENT_ID_MAX + 1));
+	pop->sex = repalloc_huge(pop->sex, cap);
+	pop->genome = repalloc_huge(pop->genome, sizeof(float4) * (Size) cap * pop->stride);
+	pop->codes = repalloc_huge(pop->codes, (Size) cap * ECS_GI_CODES);
+	pop->coded = repalloc_huge(pop->coded, cap);
+}
+
+/* one row of population_sql (agent_id, genome, sex), streamed */
+static void
+population_row(Datum *values, bool *nulls, void *arg)
+{
+	PopLoad    *pl = (PopLoad *) arg;
+	Population *pop = pl->pop;
+	int			nt = pl->cat->ntraits;
+	const float4 *g;
+
+	CHECK_FOR_INTERRUPTS();
+	if (nulls[0] || nulls[1])
+		return;
+	/* as ecs_genome_score: a genome of another shape is never a mate */
+	g = ecs_genome_read(values[1], pl->gbuf, nt);
+	if (g == NULL)
+		return;
+	if (pop->n >= pl->cap)
+	{
+		if (pl->cap >= INT_MAX / 2)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("too many active agents to pack in memory")));
+		population_reserve(pop, pl->cap, pl->cap * 2);
+		pl->cap *= 2;
+	}
+	text_to_cstring_buffer(DatumGetTextPP(values[0]), POP_ID(pop, pop->n), ECS_AGENT_ID_MAX + 1);
+	pop->sex[pop->n] = nulls[2] ? '\0' : *VARDATA_ANY(DatumGetTextPP(values[2]));
+	memset(pop->genome + (Size) pop->n * pop->stride, 0, sizeof(float4) * pop->stride);
+	memcpy(pop->genome + (Size) pop->n * pop->stride, g, sizeof(float4) * nt);
+	pop->coded[pop->n] = ecs_genome_encode_values(g, nt, pop->codes + (Size) pop->n * ECS_GI_CODES);
+	pop->n++;
+}
+
+/*
+ * population_load
+ *		Read the active agents into a packed population (connected to SPI;
+ *		result in cxt).  The rows stream from the executor (no copies); the
+ *		arrays are first sized for the table's row estimate, up to
+ *		POP_PRESIZE_MAX rows, so that they rarely grow (each growth copies
+ *		them); past that they double.
+ */
 static Population *
 population_load(const EcsCatalog *cat, MemoryContext cxt)
 {
 	SPIPlanPtr	plan = ecs_plan(ECS_PLAN_MATES_SCAN_ALL, population_sql, 0, NULL);
-	Portal		portal;
 	Population *pop = MemoryContextAllocZero(cxt, sizeof(Population));
-	int			cap = 1024;
+	PopLoad		pl;
+	double		est = agents_reltuples();
 	HASHCTL		ctl;
 	int			i;
-	float4	   *gbuf = palloc(sizeof(float4) * cat->ntraits);
 
 	pop->ntraits = cat->ntraits;
 	pop->stride = (cat->ntraits + 7) & ~7;
-	pop->ids = MemoryContextAlloc(cxt, (Size) cap * (ECS_AGENT_ID_MAX + 1));
-	pop->sex = MemoryContextAlloc(cxt, cap);
-	pop->genome = MemoryContextAlloc(cxt, sizeof(float4) * (Size) cap * pop->stride);
-	pop->codes = MemoryContextAlloc(cxt, (Size) cap * ECS_GI_CODES);
 	pop->nocode = MemoryContextAlloc(cxt, sizeof(int) * 16);
-	pop->coded = MemoryContextAlloc(cxt, cap);
-	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
-	for (;;)
-	{
-		uint64		r;
-
-		SPI_cursor_fetch(portal, true, 10000);
-		if (SPI_processed == 0)
-			break;
-		for (r = 0; r < SPI_processed; r++)
-		{
-			HeapTuple	tup = SPI_tuptable->vals[r];
-			TupleDesc	desc = SPI_tuptable->tupdesc;
-			bool		isnull;
-			Datum		d;
-			const float4 *g;
-
-			CHECK_FOR_INTERRUPTS();
-			d = SPI_getbinval(tup, desc, 2, &isnull);
-			if (isnull)
-				continue;
-			/* as ecs_genome_score: a genome of another shape is never a mate */
-			g = ecs_genome_read(d, gbuf, cat->ntraits);
-			if (g == NULL)
-				continue;
-			if (pop->n >= cap)
-			{
-				if ((Size) cap >= (Size) INT_MAX / 2 ||
-					(Size) cap * 2 > MaxAllocHugeSize / sizeof(float4) / pop->stride)
-					ereport(ERROR,
-							(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-							 errmsg("too many active agents to pack in memory")));
-				cap *= 2;
-				pop->ids = repalloc_huge(pop->ids, (Size) cap * (ECS_AGENT_ID_MAX + 1));
-				pop->sex = repalloc_huge(pop->sex, cap);
-				pop->genome = repalloc_huge(pop->genome, sizeof(float4) * (Size) cap * pop->stride);
-				pop->codes = repalloc_huge(pop->codes, (Size) cap * ECS_GI_CODES);
-				pop->coded = repalloc_huge(pop->coded, cap);
-			}
-			text_to_cstring_buffer(DatumGetTextPP(SPI_getbinval(tup, desc, 1, &isnull)),
-								   POP_ID(pop, pop->n), ECS_AGENT_ID_MAX + 1);
-			d = SPI_getbinval(tup, desc, 3, &isnull);
-			pop->sex[pop->n] = isnull ? '\0' : TextDatumGetCString(d)[0];
-			memset(pop->genome + (Size) pop->n * pop->stride, 0, sizeof(float4) * pop->stride);
-			memcpy(pop->genome + (Size) pop->n * pop->stride, g,
-				   sizeof(float4) * cat->ntraits);
-			pop->coded[pop->n] = ecs_genome_encode_values(g, cat->ntraits,
-														  pop->codes + (Size) pop->n * ECS_GI_CODES);
-			pop->n++;
-		}
-		SPI_freetuptable(SPI_tuptable);
-	}
-	SPI_cursor_close(portal);
+	pl.pop = pop;
+	pl.cat = cat;
+	pl.gbuf = palloc(sizeof(float4) * cat->ntraits);
+	pl.cap = (int) Max(1024.0, Min(est + 1.0, (double) POP_PRESIZE_MAX));
+	population_reserve(pop, 0, pl.cap);
+	ecs_spi_each_row(plan, 0, NULL, NULL, population_row, &pl);
+	pfree(pl.gbuf);
 	population_partition(pop);
 	pop->pedidx = MemoryContextAllocHuge(cxt, sizeof(int32) * (Size) Max(pop->n, 1));
 	memset(pop->pedidx, 0xFF, sizeof(int32) * (Size) Max(pop->n, 1));	/* -1 */
