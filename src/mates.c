@@ -45,7 +45,7 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/hsearch.h"
+#include "common/hashfn.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/syscache.h"
@@ -55,8 +55,8 @@
  * growing only while related candidates crowd the top, at most 4096 per
  * query or cursor chunk) and their pedigree; the packed array holds
  * (95 + 4 * traits rounded up to 8) bytes per active agent (first sized for
- * the table's row estimate, at most POP_PRESIZE_MAX rows) and its id hash
- * table about 100 more, plus the pedigree of the agents searched for and
+ * the table's row estimate, at most POP_PRESIZE_MAX rows) and its id index
+ * 8 to 16 more, plus the pedigree of the agents searched for and
  * their candidates; batch lists are bounded to 262144 candidates at once.
  * When the batch or the pairing reads the whole pedigree instead of walking
  * it (pedigree_load_searched: n searches of k mates, when
@@ -637,7 +637,8 @@ typedef struct Population
 	int			nnocode;		/* agents whose genome has no codes */
 	int		   *nocode;			/* their positions (always scored exactly) */
 	bool	   *coded;			/* n: has codes (else its codes are zero) */
-	HTAB	   *index;			/* id -> position */
+	int32	   *slots;			/* id -> position: open addressing, row + 1 */
+	uint32		mask;			/* slots - 1 (a power of two minus one) */
 	int32	   *pedidx;			/* n: pedigree index once found, else -1 */
 	int			fend;			/* rows [0, fend) are 'f' */
 	int			mstart;			/* rows [mstart, n) are 'm'; between, neither */
@@ -652,11 +653,50 @@ StaticAssertDecl(POP_CHUNK % ECS_GI_FAST_ROWS == 0, "chunks start on a fast-scan
 static const char *const population_sql =
 "SELECT agent_id::pg_catalog.text, genome, sex FROM ecs.agents WHERE active";
 
-typedef struct PopSlot
+/*
+ * The id index of the population: open addressing with linear probing over
+ * a power-of-two table at most half full, each slot the row + 1 (0 empty).
+ */
+static void
+population_index(Population *pop, MemoryContext cxt)
 {
-	char		key[ECS_AGENT_ID_MAX + 1];
-	int32		idx;
-} PopSlot;
+	Size		size = 16;
+	int			i;
+
+	while (size < (Size) pop->n * 2)
+		size *= 2;
+	pop->slots = MemoryContextAllocHuge(cxt, sizeof(int32) * size);
+	memset(pop->slots, 0, sizeof(int32) * size);
+	pop->mask = (uint32) (size - 1);
+	for (i = 0; i < pop->n; i++)
+	{
+		const char *id = POP_ID(pop, i);
+		uint32		h = hash_bytes((const unsigned char *) id, strlen(id)) & pop->mask;
+
+		if ((i & 1023) == 0)
+			CHECK_FOR_INTERRUPTS();
+		while (pop->slots[h] != 0)
+			h = (h + 1) & pop->mask;
+		pop->slots[h] = i + 1;
+	}
+}
+
+/* the row of the agent id in the population, or -1 */
+static int
+population_find(const Population *pop, const char *id)
+{
+	uint32		h = hash_bytes((const unsigned char *) id, strlen(id)) & pop->mask;
+
+	while (pop->slots[h] != 0)
+	{
+		int			row = pop->slots[h] - 1;
+
+		if (strcmp(POP_ID(pop, row), id) == 0)
+			return row;
+		h = (h + 1) & pop->mask;
+	}
+	return -1;
+}
 
 /* exchange rows i and j of every per-agent array but the fast codes */
 static void
@@ -837,8 +877,6 @@ population_load(const EcsCatalog *cat, MemoryContext cxt)
 	Population *pop = MemoryContextAllocZero(cxt, sizeof(Population));
 	PopLoad		pl;
 	double		est = agents_reltuples();
-	HASHCTL		ctl;
-	int			i;
 
 	pop->ntraits = cat->ntraits;
 	pop->stride = (cat->ntraits + 7) & ~7;
@@ -853,21 +891,9 @@ population_load(const EcsCatalog *cat, MemoryContext cxt)
 	population_partition(pop);
 	pop->pedidx = MemoryContextAllocHuge(cxt, sizeof(int32) * (Size) Max(pop->n, 1));
 	memset(pop->pedidx, 0xFF, sizeof(int32) * (Size) Max(pop->n, 1));	/* -1 */
-
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = ECS_AGENT_ID_MAX + 1;
-	ctl.entrysize = sizeof(PopSlot);
-	ctl.hcxt = cxt;
 	pop->fast = MemoryContextAllocHuge(cxt, (Size) Max(ECS_GI_FAST_BLOCKS(pop->n), 1) * ECS_GI_FAST_BYTES);
 	ecs_genome_fast_pack(pop->codes, pop->n, pop->fast);
-	pop->index = hash_create("ecs population", Max(pop->n, 16), &ctl,
-							 HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
-	for (i = 0; i < pop->n; i++)
-	{
-		PopSlot    *s = hash_search(pop->index, POP_ID(pop, i), HASH_ENTER, NULL);
-
-		s->idx = i;
-	}
+	population_index(pop, cxt);
 	return pop;
 }
 
@@ -1521,14 +1547,14 @@ ecs_find_mates_batch(PG_FUNCTION_ARGS)
 	missing = palloc(sizeof(char *) * nd);
 	for (i = 0; i < nd; i++)
 	{
-		PopSlot    *slot = hash_search(pop->index, distinct[i], HASH_FIND, NULL);
+		int			row = population_find(pop, distinct[i]);
 
 		s[i].id = distinct[i];
-		s[i].self = slot ? slot->idx : -1;
-		if (slot)
+		s[i].self = row;
+		if (row >= 0)
 		{
-			s[i].genome = pop->genome + (Size) slot->idx * pop->stride;
-			s[i].sex = pop->sex[slot->idx];
+			s[i].genome = pop->genome + (Size) row * pop->stride;
+			s[i].sex = pop->sex[row];
 		}
 		else
 			missing[nmissing++] = distinct[i];
@@ -1680,8 +1706,8 @@ ecs_pair_population(PG_FUNCTION_ARGS)
 	{
 		for (j = 0; j < s[i].nbest; j++)
 		{
-			PopSlot    *slot = hash_search(pop->index, s[i].best[j].id, HASH_FIND, NULL);
-			int			other = slot->idx;
+			/* listed from the population: its row is known */
+			int			other = s[i].best[j].row;
 
 			if (s[i].best[j].final < min_score)
 				continue;
