@@ -855,7 +855,10 @@ population_row(Datum *values, bool *nulls, void *arg)
 		pl->cap *= 2;
 	}
 	text_to_cstring_buffer(DatumGetTextPP(values[0]), POP_ID(pop, pop->n), ECS_AGENT_ID_MAX + 1);
-	pop->sex[pop->n] = nulls[2] ? '\0' : *VARDATA_ANY(DatumGetTextPP(values[2]));
+	if (nulls[2] || VARSIZE_ANY_EXHDR(DatumGetTextPP(values[2])) == 0)
+		pop->sex[pop->n] = '\0';
+	else
+		pop->sex[pop->n] = *VARDATA_ANY(DatumGetTextPP(values[2]));
 	memset(pop->genome + (Size) pop->n * pop->stride, 0, sizeof(float4) * pop->stride);
 	memcpy(pop->genome + (Size) pop->n * pop->stride, g, sizeof(float4) * nt);
 	pop->coded[pop->n] = ecs_genome_encode_values(g, nt, pop->codes + (Size) pop->n * ECS_GI_CODES);
