@@ -282,7 +282,7 @@ hints_insert(EcsHintScan *hs, uint32 h)
 typedef struct HintProbe
 {
 	int			i;				/* position in the level */
-	uint32		hash;
+	HintSlot   *slot;			/* its slot (no insert until the group ends) */
 	ItemPointerData tid;
 	Buffer		recent;			/* the slot's buffer guess */
 	Buffer		buf;			/* pinned, or InvalidBuffer */
@@ -347,7 +347,10 @@ ecs_hints_fetch_level(EcsHintScan *hs, char *const *ids, int n, EcsRowFn fn, voi
 		int			np = 0;
 		int			j;
 
-		/* 1. look the ids up (no insert yet: an insert may move the table) */
+		/*
+		 * 1. look the ids up (no insert before step 4: an insert may move
+		 * the table, and the probes keep their slots)
+		 */
 		for (j = 0; j < m; j++)
 		{
 			const char *key = ids[base + j];
@@ -367,7 +370,7 @@ ecs_hints_fetch_level(EcsHintScan *hs, char *const *ids, int n, EcsRowFn fn, voi
 				continue;
 			p = &probe[np++];
 			p->i = base + j;
-			p->hash = hash[j];
+			p->slot = s;
 			p->tid = s->tid;
 			p->recent = InvalidBuffer;
 			p->buf = InvalidBuffer;
@@ -412,7 +415,6 @@ ecs_hints_fetch_level(EcsHintScan *hs, char *const *ids, int n, EcsRowFn fn, voi
 			Datum		values[ECS_HINT_COLUMNS];
 			bool		nulls[ECS_HINT_COLUMNS];
 			Buffer		buf = p->buf;
-			HintSlot   *s;
 			int			c;
 
 			if (!BufferIsValid(buf))
@@ -437,9 +439,7 @@ ecs_hints_fetch_level(EcsHintScan *hs, char *const *ids, int n, EcsRowFn fn, voi
 					ReleaseBuffer(buf);
 					res[p->i] = ECS_HINT_HIT;
 					/* the buffer that holds the block now (the TID stays the root) */
-					s = hints_find(p->hash);
-					if (s != NULL)
-						s->buffer = buf;
+					p->slot->buffer = buf;
 					continue;
 				}
 			}

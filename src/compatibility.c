@@ -405,9 +405,9 @@ batch_ids(ArrayType *arr, const char *argname, EcsIdTable *tab, int32 **map,
  * Cost: one query for the distinct agents' rows and one walk (a query per
  * generation of kinship_depth) for their pedigrees; then per pair the
  * trait score and the filter in memory, and kinship only for pairs whose
- * S-sets meet (kinship.c).  The filter marks S(a[i]) in a stamp array
- * (once per run of equal a[i]) and probes it with S(b[i]): unrelated
- * pairs cost a few dozen array reads.
+ * S-sets meet (ecs_relatedness_value, kinship.c: S(a[i]) stays marked
+ * across a run of equal a[i] and is probed with S(b[i])): unrelated pairs
+ * cost a few dozen array reads.
  */
 Datum
 ecs_compatibility_batch(PG_FUNCTION_ARGS)
@@ -434,9 +434,6 @@ ecs_compatibility_batch(PG_FUNCTION_ARGS)
 	double	   *targets;
 	Datum	   *elems_a,
 			   *elems_b;
-	int32	   *mark;
-	int32		stamp = 0;
-	int			last_x = -1;
 	int			nt;
 
 	InitMaterializedSRF(fcinfo, 0);
@@ -503,17 +500,12 @@ ecs_compatibility_batch(PG_FUNCTION_ARGS)
 			}
 		pfree(done);
 	}
-	mark = palloc0(sizeof(int32) * Max(ecs_pedigree_size(ped), 1));
 	for (i = 0; i < na; i++)
 	{
 		int			x = map_a[i],
 					y = map_b[i];
-		const int32 *sig;
-		int			nsig,
-					s;
-		bool		meet = false;
 		double		trait,
-					rel = 0.0;
+					rel;
 		Datum		values[3];
 		bool		nulls[3] = {false};
 
@@ -521,25 +513,7 @@ ecs_compatibility_batch(PG_FUNCTION_ARGS)
 		trait = ecs_score_from_l1(ecs_weighted_l1(targets + (Size) x * nt, cat->weight,
 												  ag[y].genome, nt),
 								  cat->weight_sum);
-		/* the filter: does S(y) meet S(x)?  (x = y meets: x is in S(x)) */
-		if (x != last_x)
-		{
-			if (stamp == PG_INT32_MAX)
-			{
-				memset(mark, 0, sizeof(int32) * Max(ecs_pedigree_size(ped), 1));
-				stamp = 0;
-			}
-			stamp++;
-			sig = ecs_pedigree_sig(ped, pidx[x], &nsig);
-			for (s = 0; s < nsig; s++)
-				mark[sig[s]] = stamp;
-			last_x = x;
-		}
-		sig = ecs_pedigree_sig(ped, pidx[y], &nsig);
-		for (s = 0; s < nsig && !meet; s++)
-			meet = (mark[sig[s]] == stamp);
-		if (meet)
-			rel = 2.0 * ecs_pedigree_kinship(ped, pidx[x], pidx[y]);
+		rel = ecs_relatedness_value(ped, pidx[x], pidx[y]);
 		/* the input elements are valid texts already: no copies */
 		values[0] = elems_a[i];
 		values[1] = elems_b[i];

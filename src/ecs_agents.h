@@ -282,8 +282,6 @@ extern bool ecs_pedigree_is_seed(EcsPedigree *ped, const char *id);
 extern bool ecs_pedigree_node_is_seed(EcsPedigree *ped, int x);
 extern bool ecs_pedigree_may_relate(EcsPedigree *ped, int a, int b);
 extern double ecs_pedigree_kinship(EcsPedigree *ped, int a, int b);
-extern const int32 *ecs_pedigree_sig(EcsPedigree *ped, int x, int *n);
-extern int	ecs_pedigree_size(EcsPedigree *ped);
 extern int	ecs_topo_order(int n, const int32 *p1, const int32 *p2, int32 *ord,
 						   int32 **pending_out);
 extern double ecs_relatedness_value(EcsPedigree *ped, int a, int b);

@@ -567,33 +567,6 @@ ecs_pedigree_may_relate(EcsPedigree *ped, int a, int b)
 	return false;
 }
 
-/*
- * ecs_pedigree_sig
- *		The S-set of loaded node x (see the filter above) as an array of
- *		node indexes (unordered), computed on first use (with the cycle
- *		check of x's own members); *n receives its length.  Owned by the
- *		pedigree.
- */
-const int32 *
-ecs_pedigree_sig(EcsPedigree *ped, int x, int *n)
-{
-	if (ped->nodes[x].nsig < 0)
-		compute_sig(ped, x);
-	*n = ped->nodes[x].nsig;
-	return ped->nodes[x].sig;
-}
-
-/*
- * ecs_pedigree_size
- *		Number of nodes (loaded or only named as a parent); node indexes
- *		are below it.
- */
-int
-ecs_pedigree_size(EcsPedigree *ped)
-{
-	return ped->n;
-}
-
 static double
 memo_get(KinCtx *k, int x, int y, bool *found)
 {

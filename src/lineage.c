@@ -677,7 +677,6 @@ ecs_walk_ids(EcsIdTable *tab, const int32 *seeds, int nseeds, const EcsWalkRow *
 			for (i = 0; i < nfront; i++)
 				keys[i] = tab->ids[frontier[i]];
 			ecs_hints_fetch_level(w.hints, keys, nfront, walk_row, &w, res);
-			nseen = 0;
 			for (i = 0; i < nfront; i++)
 			{
 				if (res[i] == ECS_HINT_HIT)

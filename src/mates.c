@@ -1109,8 +1109,9 @@ popscan_prefetch(const Population *pop, int j)
  * popscan_filter
  *		The agents of the len rows at c (a multiple of ECS_GI_FAST_ROWS,
  *		len <= POP_CHUNK) whose bound is within the cut, with their bounds
- *		(all of them while the list is not full); the genome and id of each
- *		are prefetched, for popscan_offer_rows.  Returns how many.
+ *		(all of them while the list is not full, not prefetched: the seed
+ *		prefetches its own); the genome and id of each are prefetched, for
+ *		popscan_offer_rows.  Returns how many.
  */
 static int
 popscan_filter(PopScan *ps, const Population *pop, int c, int len, uint32 *bounds, uint16 *idx)
@@ -1118,19 +1119,15 @@ popscan_filter(PopScan *ps, const Population *pop, int c, int len, uint32 *bound
 	int			nb,
 				i;
 
-	if (ps->cut != PG_UINT32_MAX)
-		nb = ecs_genome_fast_below(&ps->q, &ps->lut,
-								   pop->fast + (Size) (c / ECS_GI_FAST_ROWS) * ECS_GI_FAST_BYTES,
-								   pop->codes + (Size) c * ECS_GI_CODES,
-								   len, ps->cut, bounds, idx);
-	else
-		nb = ecs_genome_bounds_below(&ps->q, pop->codes + (Size) c * ECS_GI_CODES,
-									 len, ps->cut, bounds, idx);
-	if (ps->cut != PG_UINT32_MAX)
-	{
-		for (i = 0; i < nb; i++)
-			popscan_prefetch(pop, c + idx[i]);
-	}
+	if (ps->cut == PG_UINT32_MAX)
+		return ecs_genome_bounds_below(&ps->q, pop->codes + (Size) c * ECS_GI_CODES,
+									   len, ps->cut, bounds, idx);
+	nb = ecs_genome_fast_below(&ps->q, &ps->lut,
+							   pop->fast + (Size) (c / ECS_GI_FAST_ROWS) * ECS_GI_FAST_BYTES,
+							   pop->codes + (Size) c * ECS_GI_CODES,
+							   len, ps->cut, bounds, idx);
+	for (i = 0; i < nb; i++)
+		popscan_prefetch(pop, c + idx[i]);
 	return nb;
 }
 

@@ -106,10 +106,6 @@ typedef struct NameSpirit
 	double	   *cum[NAME_NTYPES];
 } NameSpirit;
 
-/*
- * The backend's cache and its key (see the file header).  xip and subxip
- * are copies in cxt.
- */
 /* one visible row version of a naming table */
 typedef struct NameRowVersion
 {
@@ -121,6 +117,7 @@ typedef struct NameRowVersion
 /* more rows than this in the naming tables: no version check, read again */
 #define NAME_MAX_VERSIONS	100000
 
+/* the backend's cache and its key (see the file header) */
 typedef struct NameCache
 {
 	MemoryContext cxt;			/* holds the slots' contents */
@@ -309,15 +306,17 @@ pick(const NameSpirit *s, int t, double u)
 	return s->values[t][lo];
 }
 
+/* the naming tables: ecs.naming_spirits, ecs.naming_components */
+#define NAME_NRELS 2
+static const char *const name_rels[NAME_NRELS] = {"naming_spirits", "naming_components"};
+
 /*
- * Whether row-level security applies to ecs.<relname> for the current user
+ * Whether row-level security applies to table relid for the current user
  * (true too when the table cannot be found: then no caching).
  */
 static bool
-rls_applies(const char *relname)
+rls_applies(Oid relid)
 {
-	Oid			relid = ecs_table_oid(relname);
-
 	return !OidIsValid(relid) ||
 		check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED;
 }
@@ -338,24 +337,24 @@ cache_key_matches(NameCache *c, Snapshot snap, Oid userid, bool rls, bool own_xi
 }
 
 /*
- * The row versions of ecs.naming_spirits and ecs.naming_components that snap
+ * The row versions of the naming tables (relids, from name_rels) that snap
  * sees, in physical order, read from the heap (a few pages), into *out in
  * cxt.  -1 when they cannot be read that way: a table missing, without
  * table-level SELECT for userid, not a heap table, or too large.  Only used
  * when row-level security applies to neither table (the caller checks).
  */
 static int
-naming_versions(Snapshot snap, Oid userid, MemoryContext cxt, NameRowVersion **out)
+naming_versions(const Oid *relids, Snapshot snap, Oid userid, MemoryContext cxt,
+				NameRowVersion **out)
 {
-	static const char *const rels[2] = {"naming_spirits", "naming_components"};
 	int			n = 0,
 				cap = 256,
 				r;
 	NameRowVersion *v = MemoryContextAlloc(cxt, sizeof(NameRowVersion) * cap);
 
-	for (r = 0; r < 2; r++)
+	for (r = 0; r < NAME_NRELS; r++)
 	{
-		Oid			relid = ecs_table_oid(rels[r]);
+		Oid			relid = relids[r];
 		Relation	rel;
 		TableScanDesc scan;
 		HeapTuple	tup;
@@ -440,10 +439,12 @@ current_cache(void)
 	Snapshot	snap = ActiveSnapshotSet() ? GetActiveSnapshot() : NULL;
 	Oid			userid = GetUserId();
 	bool		own_xid = TransactionIdIsValid(GetTopTransactionIdIfAny());
-	bool		rls;
+	bool		rls = false;
 	bool		mvcc;
+	Oid			relids[NAME_NRELS];
 	NameRowVersion *v = NULL;
 	int			nv = -1;
+	int			r;
 
 	if (c == NULL)
 	{
@@ -455,13 +456,17 @@ current_cache(void)
 		c->nversions = -1;
 		name_cache = c;
 	}
-	rls = rls_applies("naming_spirits") || rls_applies("naming_components");
+	for (r = 0; r < NAME_NRELS; r++)
+	{
+		relids[r] = ecs_table_oid(name_rels[r]);
+		rls = rls || rls_applies(relids[r]);
+	}
 	mvcc = snap != NULL && snap->snapshot_type == SNAPSHOT_MVCC;
 
 	if (mvcc && cache_key_matches(c, snap, userid, rls, own_xid))
 		return c;
 	if (mvcc && !rls)
-		nv = naming_versions(snap, userid, CurrentMemoryContext, &v);
+		nv = naming_versions(relids, snap, userid, CurrentMemoryContext, &v);
 	if (nv >= 0 && c->valid && c->userid == userid && !c->rls &&
 		versions_equal(c->versions, c->nversions, v, nv))
 		elog(DEBUG2, "name parts: kept (%d row versions unchanged)", nv);

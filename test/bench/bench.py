@@ -109,6 +109,24 @@ SELECT p.a, p.b,
 # ---------------------------------------------------------------------------
 
 
+def read_pgbench_logs(tmp):
+    """The per-transaction logs pgbench -l wrote in tmp (log*): latencies in
+    ms by script number, and the number of failed transactions' lines."""
+    lat = {}
+    failed = 0
+    for fn in glob.glob(os.path.join(tmp, "log*")):
+        with open(fn) as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) < 6:
+                    continue
+                if not parts[2].isdigit():
+                    failed += 1
+                    continue
+                lat.setdefault(int(parts[3]), []).append(int(parts[2]) / 1000.0)
+    return lat, failed
+
+
 def pct(values, q):
     """q-th percentile (nearest rank) of a non-empty list."""
     v = sorted(values)
@@ -875,27 +893,19 @@ class Bench:
     # -- pgbench -----------------------------------------------------------
     def pgbench_latencies(self, body, n):
         """Per-call latencies (ms) of n transactions of the script body from
-        one pgbench client (prepared statements), after 200 untimed ones;
-        [] when pgbench fails."""
+        one pgbench client (a new backend, prepared statements; its first
+        call, which prepares the extension's plans, is one of n); [] when
+        pgbench fails."""
         tmp = tempfile.mkdtemp(prefix="ecs_pgbench.")
         os.chmod(tmp, 0o777)
         path = os.path.join(tmp, "script.sql")
         with open(path, "w") as f:
             f.write(body)
-        lat = []
         try:
-            subprocess.run([self.args.pgbench, "-n", "-c", "1", "-t", "200", "-M", "prepared", "-f", path],
-                           cwd=tmp, capture_output=True, text=True)
             p = subprocess.run([self.args.pgbench, "-n", "-c", "1", "-t", str(n), "-M", "prepared", "-f", path,
                                 "-l", "--log-prefix", os.path.join(tmp, "log")],
                                cwd=tmp, capture_output=True, text=True)
-            if p.returncode == 0:
-                for fn in glob.glob(os.path.join(tmp, "log*")):
-                    with open(fn) as f:
-                        for line in f:
-                            parts = line.split()
-                            if len(parts) >= 6 and parts[2].isdigit():
-                                lat.append(int(parts[2]) / 1000.0)
+            lat = read_pgbench_logs(tmp)[0].get(0, []) if p.returncode == 0 else []
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         return lat
@@ -943,18 +953,7 @@ class Bench:
               ", ".join("%s@%d" % (s[0], s[1]) for s in scripts)), flush=True)
         p = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True)
         out = p.stdout + p.stderr
-        lat = {}
-        failed_lines = 0
-        for fn in glob.glob(os.path.join(tmp, "log*")):
-            with open(fn) as f:
-                for line in f:
-                    parts = line.split()
-                    if len(parts) < 6:
-                        continue
-                    if not parts[2].isdigit():
-                        failed_lines += 1
-                        continue
-                    lat.setdefault(int(parts[3]), []).append(int(parts[2]) / 1000.0)
+        lat, failed_lines = read_pgbench_logs(tmp)
         tps = re.search(r"tps = ([0-9.]+)", out)
         failed = re.search(r"number of failed transactions: (\d+)", out)
         aborted = len(re.findall(r"aborted", out))
