@@ -75,13 +75,14 @@ SELECT signature FROM ext_functions
  WHERE volatility = 'i'
    AND name NOT IN ('ecs_validate_agent_id', 'ecs_random', 'ecs_random_gaussian',
                     'ecs_check_kind', 'ecs_check_unit', 'ecs_genome_score',
-                    'ecs_genome_distance', 'ecs_genome_query')
+                    'ecs_genome_distance', 'ecs_genome_query', 'ecs_sex_compatible')
  ORDER BY 1;
 
 -- C functions that take arguments are STRICT, or document their NULL handling
 -- here: these are the non-strict ones (ecs_find_mates and ecs_pair_population:
 -- a NULL filter means "off", SPEC section 4; ecs_breed: NULL child_id and seed
--- mean generated and random; ecs_generate_name: NULL seed means random)
+-- mean generated and random; ecs_generate_name: NULL seed means random;
+-- ecs_sex_compatible, the operator <!>: true when either sex is NULL)
 -- (the index access method handler takes internal and is called by the server)
 SELECT signature, language FROM ext_functions
  WHERE NOT strict AND language = 'c' AND signature NOT LIKE '%()'

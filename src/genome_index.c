@@ -23,7 +23,9 @@
 #include <float.h>
 
 #include "access/reloptions.h"
+#include "catalog/pg_type.h"
 #include "commands/vacuum.h"
+#include "fmgr.h"
 #include "ecs_agents.h"
 #include "genome_index.h"
 #include "optimizer/optimizer.h"
@@ -32,6 +34,91 @@
 #include "utils/rel.h"
 #include "utils/selfuncs.h"
 #include "utils/spccache.h"
+
+/*
+ * ecs_gi_text_class
+ *		The class (genome_index.h) of a value of the second key column.
+ */
+int
+ecs_gi_text_class(Datum value, bool isnull)
+{
+	text	   *t;
+	int			len;
+	int			cls = ECS_GI_CLASS_OTHER;
+
+	if (isnull)
+		return cls;
+	t = DatumGetTextPP(value);
+	len = VARSIZE_ANY_EXHDR(t);
+	if (len == 6 && memcmp(VARDATA_ANY(t), "female", 6) == 0)
+		cls = ECS_GI_CLASS_FEMALE;
+	else if (len == 4 && memcmp(VARDATA_ANY(t), "male", 4) == 0)
+		cls = ECS_GI_CLASS_MALE;
+	if ((Pointer) t != DatumGetPointer(value))
+		pfree(t);
+	return cls;
+}
+
+PG_FUNCTION_INFO_V1(ecs_sex_compatible);
+
+/*
+ * ecs_sex_compatible(a text, b text) boolean, the operator a <!> b
+ *		true when either is NULL or they differ (byte for byte); false when
+ *		both are the same value.  The mate filter on sex, in the form an
+ *		ecs_genome index on (genome, sex) takes as a scan key.  Not strict.
+ */
+Datum
+ecs_sex_compatible(PG_FUNCTION_ARGS)
+{
+	text	   *a,
+			   *b;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_BOOL(true);
+	a = PG_GETARG_TEXT_PP(0);
+	b = PG_GETARG_TEXT_PP(1);
+	PG_RETURN_BOOL(VARSIZE_ANY_EXHDR(a) != VARSIZE_ANY_EXHDR(b) ||
+				   memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) != 0);
+}
+
+/*
+ * ecs_gi_check_shape
+ *		0A000 unless the index has a real[] key column and at most one text
+ *		column after it (the operator classes allow other combinations).
+ *		Returns its number of key columns.
+ */
+int
+ecs_gi_check_shape(Relation index)
+{
+	TupleDesc	desc = RelationGetDescr(index);
+	int			natts = IndexRelationGetNumberOfKeyAttributes(index);
+
+	if (natts > 2 || TupleDescAttr(desc, 0)->atttypid != FLOAT4ARRAYOID ||
+		(natts == 2 && TupleDescAttr(desc, 1)->atttypid != TEXTOID))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("index \"%s\" does not have the shape of an ecs_genome index",
+						RelationGetRelationName(index)),
+				 errdetail("An ecs_genome index has a real[] key column and at most one text column after it, such as (genome) or (genome, sex).")));
+	return natts;
+}
+
+/*
+ * ecs_gi_entry
+ *		The entry of an indexed row: its codes (genome_code.c) into codes,
+ *		and its state byte (state and class) as the result.
+ */
+int
+ecs_gi_entry(Relation index, Datum *values, bool *isnull, uint8 *codes)
+{
+	int			natts = ecs_gi_check_shape(index);
+	int			state;
+
+	state = ecs_genome_encode(values[0], isnull[0], codes);
+	if (natts == 2)
+		state |= ecs_gi_text_class(values[1], isnull[1]) << 2;
+	return state;
+}
 
 /* an empty data page */
 void
@@ -146,7 +233,7 @@ ecs_gi_options(Datum reloptions, bool validate)
 	return NULL;
 }
 
-/* the one operator class of the extension script: nothing to check */
+/* the operator classes of the extension script: nothing to check */
 static bool
 ecs_gi_validate(Oid opclassoid)
 {
@@ -170,7 +257,7 @@ ecs_genome_index_handler(PG_FUNCTION_ARGS)
 	am->amcanorderbyop = true;
 	am->amcanbackward = false;
 	am->amcanunique = false;
-	am->amcanmulticol = false;
+	am->amcanmulticol = true;
 	am->amoptionalkey = true;
 	am->amsearcharray = false;
 	am->amsearchnulls = false;

@@ -47,10 +47,30 @@
 #define ECS_GI_METAPAGE_BLKNO	0
 #define ECS_GI_FREE_MAX		1024	/* pages with free slots the metapage lists */
 
-/* slot state byte */
+/*
+ * Slot state byte: the state in its low two bits, the entry's class above
+ * them.  A free slot's byte is 0.
+ */
 #define ECS_GI_SLOT_FREE	0
 #define ECS_GI_SLOT_NOCODE	1		/* live, bound 0 (no usable code) */
 #define ECS_GI_SLOT_CODED	2		/* live, ECS_GI_CODES codes */
+#define ECS_GI_STATE(b)		((b) & 0x03)
+#define ECS_GI_CLASS(b)		((b) >> 2)
+
+/*
+ * Classes of the optional second key column (text, normally ecs.agents.sex):
+ * exactly 'female', exactly 'male', anything else (NULL, other values, an
+ * index without the column).  A scan key "column <!> s" (true when either
+ * side is NULL or they differ) skips the whole class whose value is s, so
+ * a mate search of one sex scans only the other's codes (and the others).
+ */
+#define ECS_GI_CLASS_OTHER	0
+#define ECS_GI_CLASS_FEMALE	1
+#define ECS_GI_CLASS_MALE	2
+#define ECS_GI_NCLASSES		3
+/* the class of a slot's byte; a corrupt class counts as other (never skipped) */
+#define ECS_GI_SLOT_CLASS(b) \
+	(ECS_GI_CLASS(b) < ECS_GI_NCLASSES ? ECS_GI_CLASS(b) : ECS_GI_CLASS_OTHER)
 
 typedef struct EcsGiPageOpaque
 {
@@ -124,6 +144,9 @@ extern int	ecs_genome_fast_below(const EcsGenomeQuery *q, EcsGenomeFastLut *lut,
 								  uint32 *out, uint16 *idx);
 
 /* genome_index.c */
+extern int	ecs_gi_text_class(Datum value, bool isnull);
+extern int	ecs_gi_check_shape(Relation index);
+extern int	ecs_gi_entry(Relation index, Datum *values, bool *isnull, uint8 *codes);
 extern void ecs_gi_init_page(Page page);
 extern void ecs_gi_check_page(Relation index, Page page, BlockNumber blk);
 extern Buffer ecs_gi_read_data_page(Relation index, BlockNumber blk);

@@ -60,7 +60,7 @@ page_add(Page page, const uint8 *codes, int state, ItemPointer tid)
 	EcsGiTids(page)[slot] = *tid;
 	states[slot] = (uint8) state;
 	o->nlive++;
-	if (state == ECS_GI_SLOT_NOCODE)
+	if (ECS_GI_STATE(state) == ECS_GI_SLOT_NOCODE)
 		o->nnocode++;
 	return true;
 }
@@ -114,7 +114,7 @@ build_callback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 	uint8		codes[ECS_GI_CODES];
 	int			state;
 
-	state = ecs_genome_encode(values[0], isnull[0], codes);
+	state = ecs_gi_entry(index, values, isnull, codes);
 	if (!page_add(bs->page.data, codes, state, tid))
 	{
 		bs->last_blk = flush_page(index, bs->page.data);
@@ -161,6 +161,7 @@ ecs_gi_build(Relation heap, Relation index, IndexInfo *info)
 
 	if (RelationGetNumberOfBlocks(index) != 0)
 		elog(ERROR, "index \"%s\" already contains data", RelationGetRelationName(index));
+	ecs_gi_check_shape(index);
 
 	meta = new_buffer(index);
 	Assert(BufferGetBlockNumber(meta) == ECS_GI_METAPAGE_BLKNO);
@@ -194,6 +195,7 @@ ecs_gi_buildempty(Relation index)
 {
 	Page		page = (Page) palloc(BLCKSZ);
 
+	ecs_gi_check_shape(index);
 	ecs_gi_fill_metapage(page);
 	PageSetChecksumInplace(page, ECS_GI_METAPAGE_BLKNO);
 	smgrwrite(RelationGetSmgr(index), INIT_FORKNUM, ECS_GI_METAPAGE_BLKNO,
@@ -241,7 +243,7 @@ ecs_gi_insert(Relation index, Datum *values, bool *isnull,
 	Page		metapage;
 	int			nfree;
 
-	state = ecs_genome_encode(values[0], isnull[0], codes);
+	state = ecs_gi_entry(index, values, isnull, codes);
 
 	/*
 	 * Under the exclusive metapage lock throughout: the change counter is

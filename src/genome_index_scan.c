@@ -53,6 +53,15 @@
  */
 #define ECS_GI_FAST_AFTER	32768
 
+/*
+ * The cache's entries are bounded a chunk at a time (a multiple of the
+ * fast scan's block of 32 rows); the scan's per-chunk arrays hold a page's
+ * slots or a chunk, whichever is more.
+ */
+#define ECS_GI_CHUNK		1024
+#define ECS_GI_SCAN_ROWS	Max(ECS_GI_CHUNK, ECS_GI_SLOTS)
+StaticAssertDecl(ECS_GI_CHUNK % ECS_GI_FAST_ROWS == 0, "chunks are whole fast-scan blocks");
+
 typedef struct GiCandidate
 {
 	uint64		key;			/* bound << 32 | block << 10 | slot */
@@ -78,9 +87,10 @@ typedef struct GiScan
 	uint64		cutoff;			/* of the pass: keys at or above it are out */
 	bool		full;			/* the pass dropped entries */
 	int64		seen;			/* entries the pass has bounded */
+	int			skip;			/* classes the scan keys rule out (bit per class) */
 	EcsGenomeFastLut lut;		/* fast-scan tables (cache only) */
-	uint16		idx[ECS_GI_SLOTS];	/* one page's entries below the cutoff */
-	uint32		bounds[ECS_GI_SLOTS];
+	uint16		idx[ECS_GI_SCAN_ROWS];	/* one page's or chunk's entries below the cutoff */
+	uint32		bounds[ECS_GI_SCAN_ROWS];
 } GiScan;
 
 StaticAssertDecl(ECS_GI_SLOTS <= 1024, "slot numbers take 10 bits of a key");
@@ -102,7 +112,7 @@ ecs_gi_beginscan(Relation r, int nkeys, int norderbys)
 											  ALLOCSET_DEFAULT_SIZES);
 	GiScan	   *so = palloc0(sizeof(GiScan));
 
-	if (nkeys != 0 || norderbys != 1)
+	if (norderbys != 1)
 		elog(ERROR, "an ecs_genome index answers only ORDER BY genome <~> query");
 	so->cxt = cxt;
 	scan->opaque = so;
@@ -119,6 +129,8 @@ ecs_gi_rescan(IndexScanDesc scan, ScanKey keys, int nkeys,
 	GiScan	   *so = (GiScan *) scan->opaque;
 	MemoryContext cxt = so->cxt;
 
+	if (keys && scan->numberOfKeys > 0)
+		memmove(scan->keyData, keys, scan->numberOfKeys * sizeof(ScanKeyData));
 	if (orderbys && scan->numberOfOrderBys > 0)
 		memmove(scan->orderByData, orderbys, scan->numberOfOrderBys * sizeof(ScanKeyData));
 	MemoryContextReset(cxt);
@@ -173,37 +185,43 @@ select_smallest(GiCandidate *c, int n, int k)
 }
 
 /*
- * The backend cache: a copy of one index's slots (codes, TIDs, states) in
- * local memory, so that a scan streams contiguous memory instead of
- * locking every page through the buffer manager.  It is valid while the
- * metapage's change counter is the one read before the copy and read again
- * after it (an insert bumps the counter in the WAL record of its page
- * change, under the metapage lock; VACUUM bumps it when done, and the
- * slots it frees only hold dead tuples' TIDs).  A scan checks the counter
- * under the metapage share lock when it starts; it builds a cache only when
- * the counter did not move since the previous scan of that index in this
- * backend (a stable index), so a write-heavy index is scanned through its
- * buffers.  Scans pin the cache they read (a reset callback on their
- * memory unpins it, also on error); a replaced cache is freed when its last
- * scan is done.  The cache also holds each page's slots as fast-scan
- * blocks (genome_code.c: 4-bit codes, 32 entries a block), which a pass
- * reads instead of the byte codes after its first ECS_GI_FAST_AFTER
- * entries.  Memory: about 32
- * bytes per entry (32 MB per million rows), one cache per backend, none
+ * The backend cache: a copy of one index's live entries in local memory,
+ * so that a scan streams contiguous memory instead of locking every page
+ * through the buffer manager.  It is valid while the metapage's change
+ * counter is the one read before the copy and read again after it (an
+ * insert bumps the counter in the WAL record of its page change, under the
+ * metapage lock; VACUUM bumps it when done, and the slots it frees only
+ * hold dead tuples' TIDs).  A scan checks the counter under the metapage
+ * share lock when it starts; it builds a cache only when the counter did
+ * not move since the previous scan of that index in this backend (a stable
+ * index), so a write-heavy index is scanned through its buffers.  Scans
+ * pin the cache they read (a reset callback on their memory unpins it,
+ * also on error); a replaced cache is freed when its last scan is done.
+ *
+ * The copy holds the entries grouped by class (genome_index.h), each group
+ * in index order: codes, their fast-scan blocks (genome_code.c: 4-bit
+ * codes, 32 entries a block), heap TIDs and locations (block << 10 | slot,
+ * the low half of a scan's key); entries without codes are listed apart
+ * (their bound is 0).  A scan whose keys rule out a class skips its group
+ * whole: a mate search of one sex reads half the codes.  Memory: about 34
+ * bytes per entry (34 MB per million rows), one cache per backend, none
  * for indexes past ECS_GI_CACHE_MAX.
  */
 #define ECS_GI_CACHE_MAX	((Size) 1 << 30)
-/* fast-scan blocks of one page's slots */
-#define ECS_GI_PAGE_FAST_BLOCKS	ECS_GI_FAST_BLOCKS(ECS_GI_SLOTS)
+#define ECS_GI_CACHE_ENTRY_BYTES \
+	(ECS_GI_CODES + ECS_GI_CODES / 2 + sizeof(ItemPointerData) + sizeof(uint32))
 
-typedef struct GiCachePage
+typedef struct GiCacheGroup
 {
-	BlockNumber blk;
-	int			start;			/* first slot's position in the arrays */
-	int			fstart;			/* its first fast-scan block */
-	int			n;				/* slots 0..n-1 of the page */
-	bool		regular;
-} GiCachePage;
+	int			n;				/* entries with codes */
+	uint8	   *codes;			/* [n][ECS_GI_CODES] */
+	uint8	   *fast;			/* their fast-scan blocks */
+	uint32	   *locs;			/* [n] block << 10 | slot */
+	ItemPointerData *tids;		/* [n] */
+	int			nnocode;		/* entries without codes */
+	uint32	   *nocode_locs;
+	ItemPointerData *nocode_tids;
+} GiCacheGroup;
 
 typedef struct GiCache
 {
@@ -213,12 +231,7 @@ typedef struct GiCache
 	BlockNumber nblocks;		/* pages of the index when copied */
 	int			pins;
 	bool		current;		/* still the backend's cache */
-	int			npages;
-	GiCachePage *pages;
-	uint8	   *codes;			/* [slot][ECS_GI_CODES] */
-	uint8	   *fast;			/* fast-scan blocks of each page's slots */
-	ItemPointerData *tids;
-	uint8	   *states;
+	GiCacheGroup groups[ECS_GI_NCLASSES];
 } GiCache;
 
 /* the backend's cache, and the counter its index had at the last scan */
@@ -258,7 +271,7 @@ cache_drop(void)
 static void *
 alloc_cache_array(MemoryContext cxt, Size size)
 {
-	char	   *p = MemoryContextAllocHuge(cxt, size);
+	char	   *p = MemoryContextAllocHuge(cxt, Max(size, 1));
 
 #ifdef MADV_HUGEPAGE
 	{
@@ -274,23 +287,103 @@ alloc_cache_array(MemoryContext cxt, Size size)
 }
 
 /*
+ * Read every data page once, share-locked one at a time: with fill false,
+ * count each group's entries into the groups; with fill true, copy them
+ * into the groups' arrays (sized by the count).  false when an array would
+ * overflow (the index changed between the two reads: the counter check
+ * then fails anyway).
+ */
+static bool
+cache_read_pages(Relation index, BlockNumber nblocks, GiCacheGroup *g, bool fill)
+{
+	BlockNumber blk;
+	int			pos[ECS_GI_NCLASSES] = {0};
+	int			nocode[ECS_GI_NCLASSES] = {0};
+
+	for (blk = ECS_GI_METAPAGE_BLKNO + 1; blk < nblocks; blk++)
+	{
+		Buffer		buf;
+		Page		page;
+		const uint8 *states;
+		int			nused,
+					i;
+
+		CHECK_FOR_INTERRUPTS();
+		buf = ecs_gi_read_data_page(index, blk);
+		if (!BufferIsValid(buf))
+			continue;
+		page = BufferGetPage(buf);
+		states = EcsGiStates(page);
+		nused = EcsGiOpaque(page)->nused;
+		for (i = 0; i < nused; i++)
+		{
+			uint8		st = states[i];
+			int			k = ECS_GI_SLOT_CLASS(st);
+			uint32		loc = (blk << 10) | (uint32) i;
+
+			if (st == ECS_GI_SLOT_FREE)
+				continue;
+			if (ECS_GI_STATE(st) == ECS_GI_SLOT_CODED)
+			{
+				if (fill)
+				{
+					if (pos[k] >= g[k].n)
+					{
+						UnlockReleaseBuffer(buf);
+						return false;
+					}
+					memcpy(g[k].codes + (Size) pos[k] * ECS_GI_CODES,
+						   EcsGiCodes(page) + (Size) i * ECS_GI_CODES, ECS_GI_CODES);
+					g[k].locs[pos[k]] = loc;
+					g[k].tids[pos[k]] = EcsGiTids(page)[i];
+				}
+				pos[k]++;
+			}
+			else
+			{
+				if (fill)
+				{
+					if (nocode[k] >= g[k].nnocode)
+					{
+						UnlockReleaseBuffer(buf);
+						return false;
+					}
+					g[k].nocode_locs[nocode[k]] = loc;
+					g[k].nocode_tids[nocode[k]] = EcsGiTids(page)[i];
+				}
+				nocode[k]++;
+			}
+		}
+		UnlockReleaseBuffer(buf);
+	}
+	for (int k = 0; k < ECS_GI_NCLASSES; k++)
+	{
+		if (!fill)
+		{
+			g[k].n = pos[k];
+			g[k].nnocode = nocode[k];
+		}
+		else if (pos[k] != g[k].n || nocode[k] != g[k].nnocode)
+			return false;
+	}
+	return true;
+}
+
+/*
  * cache_build
- *		Copy the index's slots; NULL if the counter moved meanwhile (the
- *		copy may then miss an entry) or the index is too large.
+ *		Copy the index's live entries; NULL if the counter moved meanwhile
+ *		(the copy may then miss an entry) or the index is too large.
  */
 static GiCache *
 cache_build(Relation index, uint64 changes, BlockNumber nblocks)
 {
 	MemoryContext cxt;
 	GiCache    *c;
-	BlockNumber blk;
-	int			total = 0;
-	int			ftotal = 0;
 	Buffer		metabuf;
 	uint64		after;
+	int			k;
 
-	if ((Size) nblocks * (ECS_GI_SLOTS * (ECS_GI_CODES + sizeof(ItemPointerData) + 1) +
-						  ECS_GI_PAGE_FAST_BLOCKS * ECS_GI_FAST_BYTES) > ECS_GI_CACHE_MAX)
+	if ((Size) nblocks * ECS_GI_SLOTS * ECS_GI_CACHE_ENTRY_BYTES > ECS_GI_CACHE_MAX)
 		return NULL;
 	/* under the caller's memory until complete: an error frees it */
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "ecs_genome cache", ALLOCSET_DEFAULT_SIZES);
@@ -300,41 +393,25 @@ cache_build(Relation index, uint64 changes, BlockNumber nblocks)
 	c->changes = changes;
 	c->nblocks = nblocks;
 	c->current = true;
-	c->pages = MemoryContextAllocHuge(cxt, sizeof(GiCachePage) * Max(nblocks, 1));
-	c->codes = alloc_cache_array(cxt, (Size) Max(nblocks, 1) * ECS_GI_SLOTS * ECS_GI_CODES);
-	c->fast = alloc_cache_array(cxt, (Size) Max(nblocks, 1) * ECS_GI_PAGE_FAST_BLOCKS * ECS_GI_FAST_BYTES);
-	c->tids = MemoryContextAllocHuge(cxt, sizeof(ItemPointerData) * (Size) Max(nblocks, 1) * ECS_GI_SLOTS);
-	c->states = MemoryContextAllocHuge(cxt, (Size) Max(nblocks, 1) * ECS_GI_SLOTS);
-	for (blk = ECS_GI_METAPAGE_BLKNO + 1; blk < nblocks; blk++)
+	cache_read_pages(index, nblocks, c->groups, false);
+	for (k = 0; k < ECS_GI_NCLASSES; k++)
 	{
-		Buffer		buf;
-		Page		page;
-		EcsGiPageOpaque *o;
-		GiCachePage *cp;
+		GiCacheGroup *g = &c->groups[k];
 
-		CHECK_FOR_INTERRUPTS();
-		buf = ecs_gi_read_data_page(index, blk);
-		if (!BufferIsValid(buf))
-			continue;
-		page = BufferGetPage(buf);
-		o = EcsGiOpaque(page);
-		if (o->nused > 0)
-		{
-			cp = &c->pages[c->npages++];
-			cp->blk = blk;
-			cp->start = total;
-			cp->n = o->nused;
-			cp->regular = EcsGiPageRegular(o);
-			memcpy(c->codes + (Size) total * ECS_GI_CODES, EcsGiCodes(page), (Size) o->nused * ECS_GI_CODES);
-			cp->fstart = ftotal;
-			ecs_genome_fast_pack(EcsGiCodes(page), o->nused, c->fast + (Size) ftotal * ECS_GI_FAST_BYTES);
-			ftotal += ECS_GI_FAST_BLOCKS(o->nused);
-			memcpy(c->tids + total, EcsGiTids(page), sizeof(ItemPointerData) * o->nused);
-			memcpy(c->states + total, EcsGiStates(page), o->nused);
-			total += o->nused;
-		}
-		UnlockReleaseBuffer(buf);
+		g->codes = alloc_cache_array(cxt, (Size) g->n * ECS_GI_CODES);
+		g->fast = alloc_cache_array(cxt, (Size) ECS_GI_FAST_BLOCKS(g->n) * ECS_GI_FAST_BYTES);
+		g->locs = MemoryContextAllocHuge(cxt, sizeof(uint32) * Max(g->n, 1));
+		g->tids = MemoryContextAllocHuge(cxt, sizeof(ItemPointerData) * Max(g->n, 1));
+		g->nocode_locs = MemoryContextAlloc(cxt, sizeof(uint32) * Max(g->nnocode, 1));
+		g->nocode_tids = MemoryContextAlloc(cxt, sizeof(ItemPointerData) * Max(g->nnocode, 1));
 	}
+	if (!cache_read_pages(index, nblocks, c->groups, true))
+	{
+		MemoryContextDelete(cxt);
+		return NULL;
+	}
+	for (k = 0; k < ECS_GI_NCLASSES; k++)
+		ecs_genome_fast_pack(c->groups[k].codes, c->groups[k].n, c->groups[k].fast);
 
 	metabuf = ReadBuffer(index, ECS_GI_METAPAGE_BLKNO);
 	LockBuffer(metabuf, BUFFER_LOCK_SHARE);
@@ -350,33 +427,57 @@ cache_build(Relation index, uint64 changes, BlockNumber nblocks)
 }
 
 /*
- * The entries of one page (n slots, from a buffer or the cache) whose key
- * is below the pass's cutoff and above so->low go to the candidates.  With
- * fast (the cache's fast-scan blocks of the page), a regular page is
- * bounded by the fast scan after the pass's first ECS_GI_FAST_AFTER
- * entries.
+ * Offer the entry of key (bound << 32 | location) to the pass: kept when
+ * below the cutoff and above the keys already returned; when 2B are kept,
+ * the B smallest stay and the cutoff drops to the largest of them.
+ */
+static inline void
+pass_offer(GiScan *so, uint64 key, ItemPointerData tid)
+{
+	if (key >= so->cutoff || (so->has_low && key <= so->low))
+		return;
+	so->cand[so->ncand].key = key;
+	so->cand[so->ncand].tid = tid;
+	if (++so->ncand == 2 * so->batch)
+	{
+		so->cutoff = select_smallest(so->cand, so->ncand, so->batch);
+		so->ncand = so->batch;
+		so->full = true;
+	}
+}
+
+/* a NULL query: all n entries pass, bound 0 */
+static int
+pass_every_entry(GiScan *so, int n)
+{
+	int			m;
+
+	for (m = 0; m < n; m++)
+	{
+		so->bounds[m] = 0;
+		so->idx[m] = (uint16) m;
+	}
+	return n;
+}
+
+/*
+ * The entries of one page (from a buffer: n slots, some maybe free, of
+ * any class) whose key is below the pass's cutoff and above so->low go to
+ * the candidates; those of a class the scan keys rule out do not.
  */
 static void
 pass_page(GiScan *so, BlockNumber blk, int n, bool regular, const uint8 *codes,
-		  const uint8 *fast, const uint8 *states, const ItemPointerData *tids)
+		  const uint8 *states, const ItemPointerData *tids)
 {
-	int			cap = 2 * so->batch;
 	int			m,
 				j;
 
 	if (so->qnull)
 	{
 		/* every slot, bound 0; free ones are skipped below */
-		for (m = 0; m < n; m++)
-		{
-			so->bounds[m] = 0;
-			so->idx[m] = (uint16) m;
-		}
+		m = pass_every_entry(so, n);
 		regular = false;
 	}
-	else if (fast && regular && so->seen >= ECS_GI_FAST_AFTER)
-		m = ecs_genome_fast_below(&so->q, &so->lut, fast, codes, n,
-								  (uint32) (so->cutoff >> 32), so->bounds, so->idx);
 	else
 		m = ecs_genome_bounds_below(&so->q, codes, n,
 									regular ? (uint32) (so->cutoff >> 32) : PG_UINT32_MAX,
@@ -386,27 +487,43 @@ pass_page(GiScan *so, BlockNumber blk, int n, bool regular, const uint8 *codes,
 	{
 		int			i = so->idx[j];
 		uint64		bound = so->bounds[j];
-		uint64		key;
 
 		if (!regular)
 		{
 			if (states[i] == ECS_GI_SLOT_FREE)
 				continue;
-			if (states[i] == ECS_GI_SLOT_NOCODE)
+			if (ECS_GI_STATE(states[i]) == ECS_GI_SLOT_NOCODE)
 				bound = 0;
 		}
-		key = (bound << 32) | ((uint64) blk << 10) | (uint64) i;
-		if (key >= so->cutoff || (so->has_low && key <= so->low))
+		if (so->skip & (1 << ECS_GI_SLOT_CLASS(states[i])))
 			continue;
-		so->cand[so->ncand].key = key;
-		so->cand[so->ncand].tid = tids[i];
-		if (++so->ncand == cap)
-		{
-			so->cutoff = select_smallest(so->cand, so->ncand, so->batch);
-			so->ncand = so->batch;
-			so->full = true;
-		}
+		pass_offer(so, (bound << 32) | ((uint64) blk << 10) | (uint64) i, tids[i]);
 	}
+}
+
+/*
+ * The entries of one chunk of a cache group (n coded entries), bounded by
+ * the byte kernel for the pass's first ECS_GI_FAST_AFTER entries and by
+ * the fast scan after that.
+ */
+static void
+pass_chunk(GiScan *so, int n, const uint8 *codes, const uint8 *fast,
+		   const uint32 *locs, const ItemPointerData *tids)
+{
+	int			m,
+				j;
+
+	if (so->qnull)
+		m = pass_every_entry(so, n);
+	else if (so->seen >= ECS_GI_FAST_AFTER)
+		m = ecs_genome_fast_below(&so->q, &so->lut, fast, codes, n,
+								  (uint32) (so->cutoff >> 32), so->bounds, so->idx);
+	else
+		m = ecs_genome_bounds_below(&so->q, codes, n, (uint32) (so->cutoff >> 32),
+									so->bounds, so->idx);
+	so->seen += n;
+	for (j = 0; j < m; j++)
+		pass_offer(so, ((uint64) so->bounds[j] << 32) | locs[so->idx[j]], tids[so->idx[j]]);
 }
 
 /*
@@ -426,18 +543,27 @@ gi_pass(IndexScanDesc scan, GiScan *so)
 	so->seen = 0;
 	if (so->cache)
 	{
-		GiCache    *c = so->cache;
-		int			p;
+		int			k;
 
-		for (p = 0; p < c->npages; p++)
+		for (k = 0; k < ECS_GI_NCLASSES; k++)
 		{
-			GiCachePage *cp = &c->pages[p];
+			const GiCacheGroup *g = &so->cache->groups[k];
+			int			start,
+						i;
 
-			if ((p & 63) == 0)
-				CHECK_FOR_INTERRUPTS();
-			pass_page(so, cp->blk, cp->n, cp->regular, c->codes + (Size) cp->start * ECS_GI_CODES,
-					  c->fast + (Size) cp->fstart * ECS_GI_FAST_BYTES,
-					  c->states + cp->start, c->tids + cp->start);
+			if (so->skip & (1 << k))
+				continue;
+			for (start = 0; start < g->n; start += ECS_GI_CHUNK)
+			{
+				if ((start & (64 * ECS_GI_CHUNK - 1)) == 0)
+					CHECK_FOR_INTERRUPTS();
+				pass_chunk(so, Min(ECS_GI_CHUNK, g->n - start),
+						   g->codes + (Size) start * ECS_GI_CODES,
+						   g->fast + (Size) (start / ECS_GI_FAST_ROWS) * ECS_GI_FAST_BYTES,
+						   g->locs + start, g->tids + start);
+			}
+			for (i = 0; i < g->nnocode; i++)
+				pass_offer(so, (uint64) g->nocode_locs[i], g->nocode_tids[i]);
 		}
 	}
 	else
@@ -454,7 +580,7 @@ gi_pass(IndexScanDesc scan, GiScan *so)
 				continue;
 			page = BufferGetPage(buf);
 			o = EcsGiOpaque(page);
-			pass_page(so, blk, o->nused, EcsGiPageRegular(o), EcsGiCodes(page), NULL,
+			pass_page(so, blk, o->nused, EcsGiPageRegular(o), EcsGiCodes(page),
 					  EcsGiStates(page), EcsGiTids(page));
 			UnlockReleaseBuffer(buf);
 		}
@@ -467,6 +593,36 @@ gi_pass(IndexScanDesc scan, GiScan *so)
 	}
 	qsort(so->cand, so->ncand, sizeof(GiCandidate), cand_cmp);
 	so->more = so->full;
+}
+
+/*
+ * The classes the scan keys rule out.  A key is "second column <!> s",
+ * false only when the entry's value equals s (neither NULL): s = 'female'
+ * rules out the class holding exactly 'female', and so on.  The other
+ * class holds mixed values, so a key never rules it out; the executor
+ * rechecks the keys on every row returned (xs_recheck).
+ */
+static int
+scan_skip(IndexScanDesc scan)
+{
+	int			skip = 0;
+	int			i;
+
+	for (i = 0; i < scan->numberOfKeys; i++)
+	{
+		ScanKey		key = &scan->keyData[i];
+		int			k;
+
+		if (key->sk_attno != 2 || key->sk_strategy != 1 ||
+			(key->sk_flags & (SK_ROW_HEADER | SK_SEARCHARRAY | SK_SEARCHNULL | SK_SEARCHNOTNULL)))
+			elog(ERROR, "unexpected scan key for an ecs_genome index");
+		if (key->sk_flags & SK_ISNULL)
+			continue;			/* x <!> NULL holds for every x */
+		k = ecs_gi_text_class(key->sk_argument, false);
+		if (k != ECS_GI_CLASS_OTHER)
+			skip |= 1 << k;
+	}
+	return skip;
 }
 
 /* first call after a rescan: parse the query, size the scan, find a cache */
@@ -490,6 +646,7 @@ gi_start(IndexScanDesc scan, GiScan *so)
 		so->qarr = DatumGetArrayTypePCopy(key->sk_argument);
 		ecs_genome_query_parse(so->qarr, &so->q);
 	}
+	so->skip = scan_skip(scan);
 	so->batch = ECS_GI_BATCH_FIRST;
 	so->cand = palloc(sizeof(GiCandidate) * 2 * so->batch);
 	MemoryContextSwitchTo(oldcxt);
@@ -582,7 +739,7 @@ ecs_gi_gettuple(IndexScanDesc scan, ScanDirection dir)
 	}
 	c = &so->cand[so->next++];
 	scan->xs_heaptid = c->tid;
-	scan->xs_recheck = false;
+	scan->xs_recheck = scan->numberOfKeys > 0;
 	if (so->qnull)
 	{
 		scan->xs_orderbyvals[0] = (Datum) 0;

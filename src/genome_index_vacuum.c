@@ -83,7 +83,7 @@ ecs_gi_bulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 				continue;
 			if (callback(&tids[i], callback_state))
 			{
-				if (states[i] == ECS_GI_SLOT_NOCODE)
+				if (ECS_GI_STATE(states[i]) == ECS_GI_SLOT_NOCODE)
 					o->nnocode--;
 				states[i] = ECS_GI_SLOT_FREE;
 				o->nlive--;
@@ -202,7 +202,7 @@ heap_check_callback(Relation index, ItemPointer tid, Datum *values, bool *isnull
 						RelationGetRelationName(index),
 						ItemPointerGetBlockNumber(tid), ItemPointerGetOffsetNumber(tid)),
 				 errhint("Please REINDEX it.")));
-	state = ecs_genome_encode(values[0], isnull[0], codes);
+	state = ecs_gi_entry(hs->index, values, isnull, codes);
 	if (e->state != state || memcmp(e->codes, codes, ECS_GI_CODES) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INDEX_CORRUPTED),
@@ -240,6 +240,7 @@ ecs_genome_index_check(PG_FUNCTION_ARGS)
 				blk;
 	int64		live = 0;
 	uint32		i;
+	int			natts;
 	bool		heapallindexed = PG_GETARG_BOOL(1);
 	Snapshot	snapshot = InvalidSnapshot;
 	HTAB	   *entries = NULL;
@@ -273,6 +274,7 @@ ecs_genome_index_check(PG_FUNCTION_ARGS)
 							  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
 
+	natts = ecs_gi_check_shape(index);
 	nblocks = RelationGetNumberOfBlocks(index);
 	if (nblocks == 0)
 		check_fail(index, 0, "The index has no metapage.");
@@ -318,7 +320,10 @@ ecs_genome_index_check(PG_FUNCTION_ARGS)
 		{
 			uint8		st = EcsGiStates(page)[s];
 
-			if (s >= o.nused ? st != ECS_GI_SLOT_FREE : st > ECS_GI_SLOT_CODED)
+			if (s >= o.nused ? st != ECS_GI_SLOT_FREE :
+				(st != ECS_GI_SLOT_FREE &&
+				 (ECS_GI_STATE(st) == ECS_GI_SLOT_FREE || ECS_GI_STATE(st) > ECS_GI_SLOT_CODED ||
+				  ECS_GI_CLASS(st) >= (natts == 2 ? ECS_GI_NCLASSES : 1))))
 			{
 				UnlockReleaseBuffer(buf);
 				check_fail(index, blk, "A slot has an invalid state.");
@@ -326,7 +331,7 @@ ecs_genome_index_check(PG_FUNCTION_ARGS)
 			if (st != ECS_GI_SLOT_FREE)
 			{
 				nlive++;
-				if (st == ECS_GI_SLOT_NOCODE)
+				if (ECS_GI_STATE(st) == ECS_GI_SLOT_NOCODE)
 					nnocode++;
 				if (!ItemPointerIsValid(&EcsGiTids(page)[s]))
 				{

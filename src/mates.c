@@ -294,7 +294,7 @@ static const char *const mates_sql =
 "  FROM ecs.agents a "
 " WHERE a.active "
 "   AND a.agent_id OPERATOR(pg_catalog.<>) $2 "
-"   AND ($3::pg_catalog.text IS NULL OR a.sex IS NULL OR a.sex OPERATOR(pg_catalog.<>) $3) "
+"   AND a.sex OPERATOR(%s.<!>) $3::pg_catalog.text "
 "   AND ($4::pg_catalog.int4 IS NULL OR a.generation OPERATOR(pg_catalog.>=) $4) "
 "   AND ($5::pg_catalog.int4 IS NULL OR a.generation OPERATOR(pg_catalog.<=) $5) "
 "   AND (NOT $6 OR NOT EXISTS (SELECT FROM ecs.agent_relationships r "
@@ -328,7 +328,7 @@ mates_plan(Oid fn_oid, bool limited)
 	if (nsp == cached_nsp[limited])
 		return ecs_plan(slot, NULL, MATES_NARGS, types);
 	qnsp = quote_identifier(get_namespace_name(nsp));
-	plan = SPI_prepare_cursor(psprintf(mates_sql, qnsp, qnsp, limited ? "LIMIT $10" : ""),
+	plan = SPI_prepare_cursor(psprintf(mates_sql, qnsp, qnsp, qnsp, limited ? "LIMIT $10" : ""),
 							  limited ? MATES_NARGS : MATES_NARGS - 1, types,
 							  limited ? CURSOR_OPT_PARALLEL_OK : 0);
 	if (plan == NULL)

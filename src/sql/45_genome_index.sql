@@ -41,6 +41,22 @@ LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.ecs_mate_query(pg_catalog.text) IS
     'the mate query of an agent: its targets (genome, complemented per trait mode) and the catalog weights; malformed id 22023, unknown agent P0002';
 
+CREATE FUNCTION @extschema@.ecs_sex_compatible(a pg_catalog.text, b pg_catalog.text)
+RETURNS pg_catalog.bool
+AS 'MODULE_PATHNAME', 'ecs_sex_compatible'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ecs_sex_compatible(pg_catalog.text, pg_catalog.text) IS
+    'the sex filter of mate search: true when either sex is NULL or they differ; not strict';
+
+CREATE OPERATOR @extschema@.<!> (
+    LEFTARG = pg_catalog.text,
+    RIGHTARG = pg_catalog.text,
+    FUNCTION = @extschema@.ecs_sex_compatible,
+    COMMUTATOR = OPERATOR(@extschema@.<!>)
+);
+COMMENT ON OPERATOR @extschema@.<!> (pg_catalog.text, pg_catalog.text) IS
+    'may mate by sex: true when either side is NULL or they differ; a scan key of an ecs_genome index on (genome, sex)';
+
 CREATE FUNCTION @extschema@.ecs_genome_index_handler(pg_catalog.internal)
 RETURNS pg_catalog.index_am_handler
 AS 'MODULE_PATHNAME', 'ecs_genome_index_handler'
@@ -57,6 +73,12 @@ CREATE OPERATOR CLASS @extschema@.ecs_genome_ops
     OPERATOR 1 @extschema@.<~> (pg_catalog.float4[], pg_catalog.float8[]) FOR ORDER BY pg_catalog.float_ops;
 COMMENT ON OPERATOR CLASS @extschema@.ecs_genome_ops USING ecs_genome IS
     'genomes (real[]) ordered by <~> from a mate query';
+
+CREATE OPERATOR CLASS @extschema@.ecs_genome_sex_ops
+    DEFAULT FOR TYPE pg_catalog.text USING ecs_genome AS
+    OPERATOR 1 @extschema@.<!> (pg_catalog.text, pg_catalog.text);
+COMMENT ON OPERATOR CLASS @extschema@.ecs_genome_sex_ops USING ecs_genome IS
+    'second column of an ecs_genome index (sex): entries grouped as female, male, other, so that a scan with sex <!> s skips the group of s';
 
 CREATE FUNCTION @extschema@.ecs_genome_index_check(index pg_catalog.regclass,
                                                    heapallindexed pg_catalog.bool DEFAULT false)
@@ -75,6 +97,6 @@ COMMENT ON FUNCTION @extschema@.ecs_genome_kernel_check(pg_catalog.int8, pg_cata
     'self-test of the genome index kernels (fast scan and AVX2 against the scalar kernel) on random codes; returns the number of disagreements (0)';
 REVOKE ALL ON FUNCTION @extschema@.ecs_genome_kernel_check(pg_catalog.int8, pg_catalog.int4) FROM PUBLIC;
 
-CREATE INDEX agents_genome_idx ON ecs.agents USING ecs_genome (genome);
+CREATE INDEX agents_genome_idx ON ecs.agents USING ecs_genome (genome, sex);
 COMMENT ON INDEX ecs.agents_genome_idx IS
-    'genome codes: exact mate search without reading every genome (ecs_find_mates)';
+    'genome codes grouped by sex: exact mate search without reading every genome (ecs_find_mates reads the other sex''s codes)';
