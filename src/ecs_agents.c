@@ -96,7 +96,7 @@ _PG_init(void)
 							 NULL, NULL, NULL);
 	DefineCustomBoolVariable("ecs_agents.genome_index_cache",
 							 "Let genome index scans read a copy of the index kept in backend memory.",
-							 "The copy (about 23 bytes per row) is made when the index did not change between two scans and is used while it does not change.",
+							 "The copy (about 34 bytes per row, grouped by the second key column) is made when the index did not change between two scans and is used while it does not change.",
 							 &ecs_genome_index_cache,
 							 true,
 							 PGC_USERSET,
