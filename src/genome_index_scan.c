@@ -299,6 +299,7 @@ cache_read_pages(Relation index, BlockNumber nblocks, GiCacheGroup *g, bool fill
 	BlockNumber blk;
 	int			pos[ECS_GI_NCLASSES] = {0};
 	int			nocode[ECS_GI_NCLASSES] = {0};
+	int			k;
 
 	for (blk = ECS_GI_METAPAGE_BLKNO + 1; blk < nblocks; blk++)
 	{
@@ -318,11 +319,11 @@ cache_read_pages(Relation index, BlockNumber nblocks, GiCacheGroup *g, bool fill
 		for (i = 0; i < nused; i++)
 		{
 			uint8		st = states[i];
-			int			k = ECS_GI_SLOT_CLASS(st);
 			uint32		loc = (blk << 10) | (uint32) i;
 
 			if (st == ECS_GI_SLOT_FREE)
 				continue;
+			k = ECS_GI_SLOT_CLASS(st);
 			if (ECS_GI_STATE(st) == ECS_GI_SLOT_CODED)
 			{
 				if (fill)
@@ -356,7 +357,7 @@ cache_read_pages(Relation index, BlockNumber nblocks, GiCacheGroup *g, bool fill
 		}
 		UnlockReleaseBuffer(buf);
 	}
-	for (int k = 0; k < ECS_GI_NCLASSES; k++)
+	for (k = 0; k < ECS_GI_NCLASSES; k++)
 	{
 		if (!fill)
 		{
