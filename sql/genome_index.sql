@@ -236,7 +236,15 @@ CREATE INDEX ON gi_sexed USING ecs_genome (genome, s, s);
 CREATE TABLE gi_empty (genome real[], s text, t text);
 CREATE INDEX ON gi_empty USING ecs_genome (genome, s, t);
 \echo sqlstate: :SQLSTATE
-DROP TABLE gi_sexed, gi_empty;
+-- a varchar column (the same datum as text) is taken
+CREATE TABLE gi_varchar (id int, genome real[], v varchar(10));
+INSERT INTO gi_varchar VALUES (1, '{0.1,0.1}', 'female'), (2, '{0.2,0.2}', 'male'), (3, '{0.9,0.9}', NULL);
+CREATE INDEX gi_varchar_idx ON gi_varchar USING ecs_genome (genome, v);
+SET enable_seqscan = off;
+SELECT string_agg(id::text, ',') AS not_female
+  FROM (SELECT id FROM gi_varchar WHERE v <!> 'female' ORDER BY genome <~> '{0,0,1,1}'::float8[]) s;
+RESET enable_seqscan;
+DROP TABLE gi_sexed, gi_empty, gi_varchar;
 
 -- the kernels themselves on random codes: the fast scan and the AVX2
 -- kernel return the entries and bounds the scalar kernel does, at every cut

@@ -84,7 +84,8 @@ ecs_sex_compatible(PG_FUNCTION_ARGS)
 /*
  * ecs_gi_check_shape
  *		0A000 unless the index has a real[] key column and at most one text
- *		column after it (the operator classes allow other combinations).
+ *		(or varchar: the same datum) column after it (the operator classes
+ *		allow other combinations).
  *		Returns its number of key columns.
  */
 int
@@ -94,12 +95,13 @@ ecs_gi_check_shape(Relation index)
 	int			natts = IndexRelationGetNumberOfKeyAttributes(index);
 
 	if (natts > 2 || TupleDescAttr(desc, 0)->atttypid != FLOAT4ARRAYOID ||
-		(natts == 2 && TupleDescAttr(desc, 1)->atttypid != TEXTOID))
+		(natts == 2 && TupleDescAttr(desc, 1)->atttypid != TEXTOID &&
+		 TupleDescAttr(desc, 1)->atttypid != VARCHAROID))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("index \"%s\" does not have the shape of an ecs_genome index",
 						RelationGetRelationName(index)),
-				 errdetail("An ecs_genome index has a real[] key column and at most one text column after it, such as (genome) or (genome, sex).")));
+				 errdetail("An ecs_genome index has a real[] key column and at most one text or varchar column after it, such as (genome) or (genome, sex).")));
 	return natts;
 }
 
