@@ -230,6 +230,26 @@ SELECT count(*) AS differences FROM (
     UNION ALL
     (SELECT a.agent_id, m.mate_id, m.score, m.rank FROM ecs.agents a, ecs_find_mates(a.agent_id, 50) m
      EXCEPT SELECT * FROM ecs_find_mates_batch((SELECT array_agg(agent_id::text) FROM ecs.agents), 50))) d;
+-- a batch of few agents next to a large table searches each through the
+-- genome index, as ecs_find_mates does (the table's estimate is raised by
+-- hand, under a savepoint rolled back): the same rows, no hidden agent
+RESET ROLE;
+SAVEPOINT few_agents;
+UPDATE pg_class SET reltuples = 1000000 WHERE oid = 'ecs.agents'::regclass;
+SET ROLE regress_ecs_reader;
+SELECT pg_stat_get_xact_numscans('ecs.agents_genome_idx'::regclass) AS scans_before \gset
+CREATE TEMP TABLE few_batch AS SELECT * FROM ecs_find_mates_batch(ARRAY['gp_b', 'kid'], 50);
+SELECT pg_stat_get_xact_numscans('ecs.agents_genome_idx'::regclass) - :scans_before >= 2 AS searched_through_the_index,
+       (SELECT count(*) FROM few_batch WHERE mate_id LIKE 'hid\_%') AS hidden_returned,
+       (SELECT count(*) FROM (
+           (TABLE few_batch EXCEPT SELECT a, m.mate_id, m.score, m.rank FROM unnest(ARRAY['gp_b', 'kid']) a, ecs_find_mates(a, 50) m)
+           UNION ALL
+           (SELECT a, m.mate_id, m.score, m.rank FROM unnest(ARRAY['gp_b', 'kid']) a, ecs_find_mates(a, 50) m EXCEPT TABLE few_batch)) d) AS differences,
+       (SELECT count(*) FROM few_batch) AS batch_rows;
+SELECT * FROM ecs_find_mates_batch(ARRAY['kid', 'hid_p']);
+\echo sqlstate: :SQLSTATE
+ROLLBACK TO SAVEPOINT few_agents;
+SET ROLE regress_ecs_reader;
 SELECT count(*) AS hidden_in_pairs FROM ecs_pair_population(0) WHERE agent1_id LIKE 'hid\_%' OR agent2_id LIKE 'hid\_%';
 SELECT count(*) AS hidden_as_mates FROM ecs.agents a, LATERAL ecs_find_mates(a.agent_id, 50) m WHERE m.mate_id LIKE 'hid\_%';
 -- positions: hid_c stands between kid and vis_c, and is never a neighbour
