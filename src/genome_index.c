@@ -108,16 +108,17 @@ ecs_gi_check_shape(Relation index)
 /*
  * ecs_gi_entry
  *		The entry of an indexed row: its codes (genome_code.c) into codes,
- *		and its state byte (state and class) as the result.
+ *		and its state byte (state and class) as the result.  The index's
+ *		shape was checked when it was built (ambuild, ambuildempty), and an
+ *		index's columns never change after that.
  */
 int
 ecs_gi_entry(Relation index, Datum *values, bool *isnull, uint8 *codes)
 {
-	int			natts = ecs_gi_check_shape(index);
 	int			state;
 
 	state = ecs_genome_encode(values[0], isnull[0], codes);
-	if (natts == 2)
+	if (IndexRelationGetNumberOfKeyAttributes(index) == 2)
 		state |= ecs_gi_text_class(values[1], isnull[1]) << 2;
 	return state;
 }

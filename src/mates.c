@@ -414,14 +414,16 @@ typedef struct MateSearch
  *		The exact top a->k eligible mates of agent a->id by final score,
  *		ties by mate_id, through the candidate query (ORDER BY genome <~>
  *		query, under the genome index when the planner takes it), into
- *		*best_out (allocated in outcxt); returns how many.  Inside an SPI
- *		connection; fn_oid is the calling function's (its schema names the
- *		operators).  Errors: P0002 unknown agent, 22023 max_distance for an
- *		agent without position, 22000 pedigree cycle.
+ *		*best_out (allocated in outcxt); returns how many.  ag is the agent,
+ *		found, and ap1, ap2 its parents (ecs_agents_fetch_links).  Inside an
+ *		SPI connection; fn_oid is the calling function's (its schema names
+ *		the operators).  Errors: P0002 unknown agent (vanished from the
+ *		pedigree), 22023 max_distance for an agent without position, 22000
+ *		pedigree cycle.
  */
 static int
-search_one(Oid fn_oid, const EcsCatalog *cat, const MateSearch *a, MemoryContext outcxt,
-		   Candidate **best_out)
+search_one(Oid fn_oid, const EcsCatalog *cat, const MateSearch *a, const EcsAgent *ag,
+		   char *ap1, char *ap2, MemoryContext outcxt, Candidate **best_out)
 {
 	char	   *id = a->id;
 	int32		k = a->k;
@@ -429,7 +431,6 @@ search_one(Oid fn_oid, const EcsCatalog *cat, const MateSearch *a, MemoryContext
 				py = 0.0;
 	MemoryContext callcxt,
 				oldcxt;
-	EcsAgent	ag;
 	EcsPedigree *ped;
 	double	   *target;
 	Candidate  *list,
@@ -439,8 +440,6 @@ search_one(Oid fn_oid, const EcsCatalog *cat, const MateSearch *a, MemoryContext
 				nbest = 0,
 				pa;
 	int64		fetch;
-	char	   *ap1,
-			   *ap2;
 	MemoryContext roundcxt;
 	SPIPlanPtr	plan;
 	Datum		values[MATES_NARGS];
@@ -449,9 +448,6 @@ search_one(Oid fn_oid, const EcsCatalog *cat, const MateSearch *a, MemoryContext
 	callcxt = AllocSetContextCreate(CurrentMemoryContext, "ecs_find_mates",
 									ALLOCSET_DEFAULT_SIZES);
 	oldcxt = MemoryContextSwitchTo(callcxt);
-	ecs_agents_fetch_links(&id, 1, cat, callcxt, &ag, &ap1, &ap2);
-	if (!ag.found)
-		ecs_report_unknown_agent(id);
 	if (a->has_distance)
 	{
 		Oid			t[1] = {TEXTOID};
@@ -476,12 +472,12 @@ search_one(Oid fn_oid, const EcsCatalog *cat, const MateSearch *a, MemoryContext
 	roundcxt = AllocSetContextCreate(callcxt, "ecs_find_mates round", ALLOCSET_DEFAULT_SIZES);
 
 	target = palloc(sizeof(double) * cat->ntraits);
-	ecs_genome_target(cat, ag.genome, target);
+	ecs_genome_target(cat, ag->genome, target);
 	memset(nulls, ' ', sizeof(nulls));
 	values[0] = mate_query_datum(cat, target);
 	values[1] = CStringGetTextDatum(id);
-	if (ag.sex)
-		values[2] = CStringGetTextDatum(ag.sex == 'f' ? "female" : "male");
+	if (ag->sex)
+		values[2] = CStringGetTextDatum(ag->sex == 'f' ? "female" : "male");
 	else
 		nulls[2] = 'n';
 	if (a->has_min_gen)
@@ -618,6 +614,10 @@ ecs_find_mates(PG_FUNCTION_ARGS)
 	MateSearch	a;
 	MemoryContext callcxt,
 				oldcxt;
+	EcsCatalog *cat;
+	EcsAgent	ag;
+	char	   *ap1,
+			   *ap2;
 	Candidate  *best;
 	int			nbest,
 				i;
@@ -652,7 +652,11 @@ ecs_find_mates(PG_FUNCTION_ARGS)
 									ALLOCSET_DEFAULT_SIZES);
 	oldcxt = MemoryContextSwitchTo(callcxt);
 	SPI_connect();
-	nbest = search_one(fcinfo->flinfo->fn_oid, ecs_catalog_load(callcxt), &a, callcxt, &best);
+	cat = ecs_catalog_load(callcxt);
+	ecs_agents_fetch_links(&a.id, 1, cat, callcxt, &ag, &ap1, &ap2);
+	if (!ag.found)
+		ecs_report_unknown_agent(a.id);
+	nbest = search_one(fcinfo->flinfo->fn_oid, cat, &a, &ag, ap1, ap2, callcxt, &best);
 	SPI_finish();
 
 	for (i = 0; i < nbest; i++)
@@ -921,17 +925,17 @@ population_row(Datum *values, bool *nulls, void *arg)
  * population_load
  *		Read the active agents into a packed population (connected to SPI;
  *		result in cxt).  The rows stream from the executor (no copies); the
- *		arrays are first sized for the table's row estimate, up to
+ *		arrays are first sized for the table's row estimate est
+ *		(agents_reltuples(), -1 when none), up to
  *		POP_PRESIZE_MAX rows, so that they rarely grow (each growth copies
  *		them); past that they double.
  */
 static Population *
-population_load(const EcsCatalog *cat, MemoryContext cxt)
+population_load(const EcsCatalog *cat, double est, MemoryContext cxt)
 {
 	SPIPlanPtr	plan = ecs_plan(ECS_PLAN_MATES_SCAN_ALL, population_sql, 0, NULL);
 	Population *pop = MemoryContextAllocZero(cxt, sizeof(Population));
 	PopLoad		pl;
-	double		est = agents_reltuples();
 
 	pop->ntraits = cat->ntraits;
 	pop->stride = (cat->ntraits + 7) & ~7;
@@ -1312,13 +1316,14 @@ agents_reltuples(void)
  *
  *		read everything when  n * (k + 2) * 2^depth >= rows
  *
- * with rows = max(npop, the table's reltuples estimate).
+ * with rows = max(npop, est), est the table's reltuples estimate
+ * (agents_reltuples()).
  */
 static void
-pedigree_load_searched(EcsPedigree *ped, char **ids, int n, int npop, int k)
+pedigree_load_searched(EcsPedigree *ped, char **ids, int n, int npop, double est, int k)
 {
 	double		walks = (double) n * (k + 2) * ldexp(1.0, Min(ecs_kinship_depth, 60));
-	double		rows = Max((double) npop, agents_reltuples());
+	double		rows = Max((double) npop, est);
 
 	if (n > 0 && walks >= rows)
 	{
@@ -1616,18 +1621,20 @@ agents_genome_indexed(void)
  * batch_indexed
  *		The batch as one ecs_find_mates search per agent (see
  *		MATES_INDEXED_RATIO), rows to rsinfo in ids' order.  Every agent is
- *		looked up first, so that an unknown one is reported (P0002) before
- *		any search, as the population path does.
+ *		read first, with its parents, in one query: an unknown one is
+ *		reported (P0002) before any search, as the population path does.
  */
 static void
 batch_indexed(ReturnSetInfo *rsinfo, Oid fn_oid, const EcsCatalog *cat, char **ids, int n,
 			  int32 k, MemoryContext cxt)
 {
 	EcsAgent   *ag = MemoryContextAlloc(cxt, sizeof(EcsAgent) * n);
+	char	  **p1 = MemoryContextAlloc(cxt, sizeof(char *) * n);
+	char	  **p2 = MemoryContextAlloc(cxt, sizeof(char *) * n);
 	int			i,
 				j;
 
-	ecs_agents_fetch(ids, n, cat, cxt, ag);
+	ecs_agents_fetch_links(ids, n, cat, cxt, ag, p1, p2);
 	for (i = 0; i < n; i++)
 		if (!ag[i].found)
 			ecs_report_unknown_agent(ids[i]);
@@ -1641,7 +1648,7 @@ batch_indexed(ReturnSetInfo *rsinfo, Oid fn_oid, const EcsCatalog *cat, char **i
 		memset(&a, 0, sizeof(a));
 		a.id = ids[i];
 		a.k = k;
-		nbest = search_one(fn_oid, cat, &a, cxt, &best);
+		nbest = search_one(fn_oid, cat, &a, &ag[i], p1[i], p2[i], cxt, &best);
 		for (j = 0; j < nbest; j++)
 		{
 			Datum		out[4];
@@ -1689,6 +1696,7 @@ ecs_find_mates_batch(PG_FUNCTION_ARGS)
 	Population *pop;
 	EcsPedigree *ped;
 	Search	   *s;
+	double		est;
 
 	check_max_results(k);
 	InitMaterializedSRF(fcinfo, 0);
@@ -1707,7 +1715,8 @@ ecs_find_mates_batch(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	cat = ecs_catalog_load(callcxt);
-	if ((double) nd * MATES_INDEXED_RATIO < agents_reltuples() && agents_genome_indexed())
+	est = agents_reltuples();
+	if ((double) nd * MATES_INDEXED_RATIO < est && agents_genome_indexed())
 	{
 		batch_indexed(rsinfo, fcinfo->flinfo->fn_oid, cat, distinct, nd, k, callcxt);
 		SPI_finish();
@@ -1715,7 +1724,7 @@ ecs_find_mates_batch(PG_FUNCTION_ARGS)
 		MemoryContextDelete(callcxt);
 		return (Datum) 0;
 	}
-	pop = population_load(cat, callcxt);
+	pop = population_load(cat, est, callcxt);
 
 	/*
 	 * The agents of the population (active, with a genome of the catalog's
@@ -1752,7 +1761,7 @@ ecs_find_mates_batch(PG_FUNCTION_ARGS)
 			}
 	}
 	ped = ecs_pedigree_create(callcxt, ecs_kinship_depth);
-	pedigree_load_searched(ped, distinct, nd, pop->n, k);
+	pedigree_load_searched(ped, distinct, nd, pop->n, est, k);
 	for (i = 0; i < nd; i++)
 	{
 		s[i].ped = ecs_pedigree_find(ped, distinct[i]);
@@ -1842,6 +1851,7 @@ ecs_pair_population(PG_FUNCTION_ARGS)
 	int			i,
 				j;
 	char	  **ids;
+	double		est;
 
 	if (isnan(min_score))
 		ereport(ERROR,
@@ -1860,12 +1870,13 @@ ecs_pair_population(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	cat = ecs_catalog_load(callcxt);
-	pop = population_load(cat, callcxt);
+	est = agents_reltuples();
+	pop = population_load(cat, est, callcxt);
 	ped = ecs_pedigree_create(callcxt, ecs_kinship_depth);
 	ids = MemoryContextAlloc(callcxt, sizeof(char *) * Max(pop->n, 1));
 	for (i = 0; i < pop->n; i++)
 		ids[i] = POP_ID(pop, i);
-	pedigree_load_searched(ped, ids, pop->n, pop->n, PAIR_LIST);
+	pedigree_load_searched(ped, ids, pop->n, pop->n, est, PAIR_LIST);
 	s = MemoryContextAllocZero(callcxt, sizeof(Search) * Max(pop->n, 1));
 	for (i = 0; i < pop->n; i++)
 	{
